@@ -1,0 +1,6 @@
+DROP TABLE IF EXISTS "turns";
+DROP TABLE IF EXISTS "messages";
+DROP TABLE IF EXISTS "agents";
+DROP TABLE IF EXISTS "group_participants";
+DROP TABLE IF EXISTS "groups";
+DROP TABLE IF EXISTS "users";

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.ts";
+
+const noDotenv = "/nonexistent-dir-for-dotenv";
+
+describe("loadConfig", () => {
+  it("applies the defaults of SPEC §2", () => {
+    const c = loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32) }, noDotenv);
+    expect(c.PORT).toBe(8000);
+    expect(c.ACCESS_TOKEN_EXPIRE_MINUTES).toBe(1440);
+    expect(c.MAX_STEPS_PER_TURN).toBe(20);
+    expect(c.WORKER_CONCURRENCY).toBe(8);
+    expect(c.LOG_LEVEL).toBe("info");
+    expect(c.ALGORITHM).toBe("HS256");
+  });
+
+  it.each([
+    [{ PORT: "abc" }, "PORT"],
+    [{ DATABASE_URL: "not a url" }, "DATABASE_URL"],
+    [{ REDIS_URL: "http://x" }, "REDIS_URL"],
+    [{ MAX_STEPS_PER_TURN: "0" }, "MAX_STEPS_PER_TURN"],
+    [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS"],
+  ])("rejects %o naming %s", (env, name) => {
+    expect(() => loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32), ...env }, noDotenv)).toThrowError(
+      new RegExp(`^invalid setting ${name}:`),
+    );
+  });
+
+  it("requires a 32-byte SECRET_KEY in production", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" }, noDotenv)).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: "production", SECRET_KEY: "short" }, noDotenv)).toThrow(/SECRET_KEY/);
+    expect(
+      loadConfig({ NODE_ENV: "production", SECRET_KEY: "k".repeat(32) }, noDotenv).SECRET_KEY,
+    ).toHaveLength(32);
+  });
+
+  it("takes ANTHROPIC_API_KEY when CLAUDE_API_KEY is unset", () => {
+    const c = loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32), ANTHROPIC_API_KEY: "a" }, noDotenv);
+    expect(c.CLAUDE_API_KEY).toBe("a");
+  });
+
+  it("parses named OpenAI-compatible endpoints", () => {
+    const c = loadConfig(
+      { NODE_ENV: "test", SECRET_KEY: "x".repeat(32), OPENAI_ENDPOINTS: "ollama=http://127.0.0.1:11434/v1" },
+      noDotenv,
+    );
+    expect(c.OPENAI_ENDPOINTS).toEqual({ ollama: "http://127.0.0.1:11434/v1" });
+    expect(() =>
+      loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32), OPENAI_ENDPOINTS: "bad" }, noDotenv),
+    ).toThrow(/OPENAI_ENDPOINTS/);
+  });
+});

@@ -1,0 +1,50 @@
+import pg from "pg";
+
+// int8 (seq, counts) fits a JS number for any realistic group; parse it as one, not as a string
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+
+/** Options for {@link createPool}. */
+export interface PoolOptions {
+  /** @defaultValue 20 */
+  max?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** A node-postgres pool. Nothing connects until the first query. */
+export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 20,
+    application_name: opts.applicationName ?? "synapse",
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+  });
+  // an idle client losing its connection must not crash the process; the next query reconnects
+  pool.on("error", () => undefined);
+  return pool;
+}
+
+/** Runs `fn` inside a transaction on one client, committing on success and rolling back on error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const out = await fn(client);
+    await client.query("commit");
+    return out;
+  } catch (err) {
+    await client.query("rollback").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Postgres error code, when `err` is one (e.g. 23505 unique_violation). */
+export function pgCode(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string"
+    ? err.code
+    : undefined;
+}

@@ -1,0 +1,11 @@
+export * from "./config.ts";
+export { MIGRATIONS_DIR, migrateDown, migrateUp } from "./db/migrate.ts";
+export { createPool, inTransaction, pgCode } from "./db/pool.ts";
+export * from "./errors.ts";
+export * from "./events.ts";
+export * from "./heartbeat.ts";
+export * from "./logger.ts";
+export * from "./messages.ts";
+export * from "./queues.ts";
+export * from "./redis.ts";
+export * from "./turns.ts";

@@ -1,0 +1,125 @@
+import type { ConnectionOptions, DefaultJobOptions, WorkerOptions } from "bullmq";
+import { z } from "zod";
+
+/** BullMQ queue names; every process uses `QUEUE_PREFIX` as the BullMQ `prefix`. */
+export const ORCHESTRATOR_QUEUE = "orchestrator";
+export const EXECUTION_QUEUE = "execution";
+
+const uuid = z.uuid();
+
+export const toolCallSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  args: z.record(z.string(), z.unknown()),
+});
+
+export const usageSchema = z.object({
+  input_tokens: z.number().int().min(0),
+  output_tokens: z.number().int().min(0),
+});
+
+/** Orchestrator job `advance`: start the group's oldest queued turn if none is running. */
+export const advanceJobSchema = z.object({ group_id: uuid });
+
+/** Execution job `llm`: one LLM call of one agent. Its reply will be stored under `message_id`. */
+export const llmJobSchema = z.object({
+  group_id: uuid,
+  turn_id: uuid,
+  dispatch_id: z.string().min(1),
+  agent_id: uuid,
+  alias: z.string(),
+  message_id: uuid,
+});
+
+/** Execution job `tool`: one tool call made by agent `alias`. Its result is stored under `message_id`. */
+export const toolJobSchema = z.object({
+  group_id: uuid,
+  turn_id: uuid,
+  dispatch_id: z.string().min(1),
+  agent_id: uuid,
+  alias: z.string(),
+  message_id: uuid,
+  tool_call: toolCallSchema,
+});
+
+/** What an execution job hands back to the orchestrator. */
+export const executionResultSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("llm"),
+    ok: z.literal(true),
+    alias: z.string(),
+    agent_id: uuid,
+    message_id: uuid,
+    content: z.string(),
+    tool_calls: z.array(toolCallSchema),
+    usage: usageSchema,
+  }),
+  z.object({
+    kind: z.literal("llm_error"),
+    ok: z.literal(false),
+    alias: z.string(),
+    agent_id: uuid,
+    message_id: uuid,
+    error: z.object({ code: z.string(), detail: z.string() }),
+  }),
+  z.object({
+    kind: z.literal("tool"),
+    ok: z.literal(true),
+    /** the agent that called the tool */
+    alias: z.string(),
+    agent_id: uuid,
+    message_id: uuid,
+    tool_name: z.string(),
+    tool_call_id: z.string(),
+    content: z.string(),
+    is_error: z.boolean(),
+  }),
+]);
+
+/** Orchestrator job `result`: one execution result for a dispatch of a turn. */
+export const resultJobSchema = z.object({
+  group_id: uuid,
+  turn_id: uuid,
+  dispatch_id: z.string().min(1),
+  result: executionResultSchema,
+});
+
+export type AdvanceJob = z.infer<typeof advanceJobSchema>;
+export type LlmJob = z.infer<typeof llmJobSchema>;
+export type ToolJob = z.infer<typeof toolJobSchema>;
+export type ExecutionResult = z.infer<typeof executionResultSchema>;
+export type ResultJob = z.infer<typeof resultJobSchema>;
+
+/** Deterministic job ids: adding the same job twice is a no-op while the first is retained. */
+export const jobIds = {
+  llm: (dispatchId: string) => `llm:${dispatchId}`,
+  tool: (dispatchId: string) => `tool:${dispatchId}`,
+  result: (dispatchId: string) => `result:${dispatchId}`,
+} as const;
+
+/** Retention long enough for deterministic job ids to deduplicate retries. */
+export const defaultJobOptions: DefaultJobOptions = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 200 },
+  removeOnComplete: { age: 3600, count: 50_000 },
+  removeOnFail: { age: 7 * 86_400 },
+};
+
+/**
+ * Worker settings shared by both services: a crashed process's job is stalled after `lockDuration`
+ * and picked up by the next stalled check, so work resumes within ~15 s of a live worker existing.
+ */
+export function workerOptions(
+  connection: ConnectionOptions,
+  prefix: string,
+  concurrency: number,
+): WorkerOptions {
+  return {
+    connection,
+    prefix,
+    concurrency,
+    lockDuration: 10_000,
+    stalledInterval: 5_000,
+    maxStalledCount: 3,
+  };
+}

@@ -1,0 +1,18 @@
+import { Redis, type RedisOptions } from "ioredis";
+
+/**
+ * An ioredis client for `url` (password and db number honoured). BullMQ needs
+ * `maxRetriesPerRequest: null` on the connections it blocks on; pass `{ bullmq: true }` for those.
+ */
+export function createRedis(url: string, opts: { bullmq?: boolean; name?: string } = {}): Redis {
+  const options: RedisOptions = {
+    lazyConnect: false,
+    enableAutoPipelining: true,
+    ...(opts.bullmq ? { maxRetriesPerRequest: null } : {}),
+    ...(opts.name ? { connectionName: opts.name } : {}),
+  };
+  const client = new Redis(url, options);
+  // connection errors are retried by ioredis; keep them from crashing the process
+  client.on("error", () => undefined);
+  return client;
+}

@@ -1,0 +1,86 @@
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { publishFrame, type TurnEndReason } from "./events.ts";
+
+/**
+ * Runs `fn` while holding the group's lock: a Postgres advisory lock in a transaction, released at
+ * commit or when the holder's connection dies (so a crashed process never leaves a group locked).
+ * Every change to a group's turns (start, step, end, cancel) runs under it.
+ */
+export async function withGroupLock<T>(
+  pool: pg.Pool,
+  groupId: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock(hashtextextended($1, 4242))", [groupId]);
+    const out = await fn(client);
+    await client.query("commit");
+    return out;
+  } catch (err) {
+    await client.query("rollback").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Marks a turn ended (if it was not already) and publishes `turn.ended`.
+ * Returns false when the turn had ended before: nothing is written or published then.
+ */
+export async function endTurn(
+  db: pg.Pool | pg.PoolClient,
+  redis: Redis,
+  prefix: string,
+  turnId: string,
+  reason: TurnEndReason,
+): Promise<boolean> {
+  const { rows } = await db.query<{ group_id: string }>(
+    `update turns set status = 'ended', reason = $2, ended_at = now(), updated_at = now()
+      where id = $1 and status <> 'ended' returning group_id`,
+    [turnId, reason],
+  );
+  const row = rows[0];
+  if (!row) return false;
+  await publishFrame(redis, prefix, row.group_id, {
+    type: "turn.ended",
+    group_id: row.group_id,
+    turn_id: turnId,
+    reason,
+  });
+  return true;
+}
+
+/** Redis key marking a cancelled turn, read by workers before and during a job. */
+export function cancelKey(prefix: string, turnId: string): string {
+  return `${prefix}:cancelled:${turnId}`;
+}
+
+/** Channel on which workers hear of cancels, to abort in-flight calls. */
+export function controlChannel(prefix: string): string {
+  return `${prefix}:control`;
+}
+
+/**
+ * Tells every process that a turn is cancelled: the key for late starters, the control channel
+ * for in-flight calls, and the group channel so gateways drop any frame of the turn sent after it.
+ */
+export async function announceCancel(
+  redis: Redis,
+  prefix: string,
+  groupId: string,
+  turnId: string,
+): Promise<void> {
+  await redis
+    .multi()
+    .set(cancelKey(prefix, turnId), "1", "EX", 86_400)
+    .publish(controlChannel(prefix), JSON.stringify({ type: "cancel", group_id: groupId, turn_id: turnId }))
+    .publish(
+      `${prefix}:group:${groupId}`,
+      JSON.stringify({ type: "_turn.cancelled", group_id: groupId, turn_id: turnId }),
+    )
+    .exec();
+}
