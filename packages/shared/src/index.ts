@@ -1,8 +1,10 @@
+export * from "./catalog.ts";
 export * from "./config.ts";
 export { MIGRATIONS_DIR, migrateDown, migrateUp } from "./db/migrate.ts";
 export { createPool, inTransaction, pgCode } from "./db/pool.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
+export * from "./graph-state.ts";
 export * from "./heartbeat.ts";
 export * from "./logger.ts";
 export * from "./messages.ts";

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createPool, migrateUp } from "@synapse/shared";
+import { startPostgres, startRedis } from "../scripts/lib/local-services.ts";
+
+/** One line of the report: a figure, and where it has one, the baseline measured in the same run. */
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: { name: string; value: number };
+  /** value / baseline.value, or whatever ratio the benchmark states in `note` */
+  ratio?: number;
+  note?: string;
+}
+
+export interface BenchContext {
+  databaseUrl: string;
+  redisUrl: string;
+  /** A fresh queue/pub-sub prefix per call. */
+  prefix(): string;
+}
+
+/** A benchmark module under bench/ named `*.bench.ts` default-exports one of these. */
+export type Bench = (ctx: BenchContext) => Promise<BenchRow[]>;
+
+/** Starts throwaway PostgreSQL (durable settings, as in production) and Redis for a bench run. */
+export async function startBenchServices(): Promise<BenchContext & { stop(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "synapse-bench-"));
+  if (process.getuid?.() === 0) {
+    const { execFileSync } = await import("node:child_process");
+    const { chownSync } = await import("node:fs");
+    chownSync(
+      dir,
+      Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })),
+      Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })),
+    );
+  }
+  const [pg, redis] = await Promise.all([
+    startPostgres({ dataDir: path.join(dir, "pg") }),
+    startRedis({ dataDir: path.join(dir, "redis"), ephemeral: true, allowInstall: true }),
+  ]);
+  const pool = createPool(pg.url, { max: 1 });
+  await migrateUp(pool);
+  await pool.end();
+  let n = 0;
+  return {
+    databaseUrl: pg.url,
+    redisUrl: redis.url,
+    prefix: () => `bench${process.pid}x${n++}`,
+    async stop() {
+      await Promise.all([pg.stop(), redis.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Percentile of a sample (nearest rank). */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+export const median = (values: number[]) => percentile(values, 50);
