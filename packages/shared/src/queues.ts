@@ -29,6 +29,12 @@ export const llmJobSchema = z.object({
   agent_id: uuid,
   alias: z.string(),
   message_id: uuid,
+  /**
+   * The context is the group's messages with seq <= until_seq (the last one stored when the call
+   * was dispatched): agents dispatched together do not see each other's answers, and a retry sees
+   * exactly what the first attempt saw.
+   */
+  until_seq: z.number().int().min(0),
 });
 
 /** Execution job `tool`: one tool call made by agent `alias`. Its result is stored under `message_id`. */
