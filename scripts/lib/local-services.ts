@@ -93,6 +93,15 @@ export function findRedisServer(allowInstall: boolean): string {
   throw new Error("redis-server not found: install it (apt-get install redis-server) or set REDIS_URL");
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function chownTree(dir: string, owner: { uid: number; gid: number } | undefined): void {
   if (owner) chownSync(dir, owner.uid, owner.gid);
 }
@@ -133,6 +142,8 @@ export interface PostgresOptions {
   /** Trade durability for speed (tests): fsync and synchronous_commit off. */
   ephemeral?: boolean;
   database?: string;
+  /** Own process group, so a terminal's Ctrl-C reaches only the launcher, which stops it last. */
+  detached?: boolean;
 }
 
 /** Initialises (once) and starts a PostgreSQL server; data survives a restart in `dataDir`. */
@@ -188,7 +199,17 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalServer>
     args.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
   args.push("-c", "max_connections=300");
   let stderr = "";
-  const child = spawn(path.join(bin, "postgres"), args, { ...ids, stdio: ["ignore", "ignore", "pipe"] });
+  const pidFile = path.join(opts.dataDir, "postmaster.pid");
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+    if (pid > 0 && isAlive(pid))
+      throw new Error(`PostgreSQL is already running on ${opts.dataDir} (pid ${pid}); stop it or set DATABASE_URL`);
+  }
+  const child = spawn(path.join(bin, "postgres"), args, {
+    ...ids,
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: opts.detached ?? false,
+  });
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
@@ -223,6 +244,8 @@ export interface RedisOptions {
   /** No persistence at all (tests). */
   ephemeral?: boolean;
   allowInstall?: boolean;
+  /** See {@link PostgresOptions.detached}. */
+  detached?: boolean;
 }
 
 /** Starts redis-server on loopback; with persistence (AOF) in `dataDir` unless ephemeral. */
@@ -235,7 +258,7 @@ export async function startRedis(opts: RedisOptions): Promise<LocalServer> {
   if (opts.ephemeral) args.push("--appendonly", "no");
   else args.push("--appendonly", "yes", "--appendfsync", "everysec");
   let out = "";
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached: opts.detached ?? false });
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-4000);
   };

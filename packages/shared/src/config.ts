@@ -65,6 +65,8 @@ const schema = z.object({
   TAVILY_API_KEY: optionalKey,
   TAVILY_BASE_URL: optionalUrl,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** `auto`: readable on a terminal in development, JSON lines otherwise. */
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
   PORT: intIn(0, 65_535).default(8000),
   HOST: z.string().min(1).default("127.0.0.1"),
   CORS_ORIGINS: csv.default([]),
@@ -110,8 +112,13 @@ function developmentSecret(dataDir: string): string {
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(48).toString("base64url");
-  writeFileSync(file, key, { mode: 0o600, flag: "wx" });
-  return key;
+  try {
+    writeFileSync(file, key, { mode: 0o600, flag: "wx" });
+    return key;
+  } catch {
+    // another process of the stack wrote it first: use theirs
+    return readFileSync(file, "utf8").trim();
+  }
 }
 
 /**
