@@ -1,7 +1,6 @@
 # One image, three roles: docker run IMAGE gateway | orchestrator | worker | migrate
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
 COPY services/api-gateway/package.json services/api-gateway/
@@ -9,6 +8,8 @@ COPY services/orchestrator/package.json services/orchestrator/
 COPY services/execution-worker/package.json services/execution-worker/
 RUN npm ci --no-audit --no-fund && npm cache clean --force
 COPY . .
+# tsx (a dev dependency) runs the TypeScript sources directly; production mode after install
+ENV NODE_ENV=production HOST=0.0.0.0
 USER node
 EXPOSE 8000
 ENTRYPOINT ["node", "--import", "tsx", "scripts/role.ts"]
