@@ -1,0 +1,58 @@
+import type { IncomingHttpHeaders } from "node:http";
+
+/** Prefix of the subprotocol that carries a token: `Sec-WebSocket-Protocol: bearer.<jwt>`. */
+export const BEARER_PROTOCOL_PREFIX = "bearer.";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function firstString(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (Array.isArray(v) && typeof v[0] === "string") return v[0];
+  return undefined;
+}
+
+/**
+ * The access token of an upgrade request, from (in this order) `Authorization: Bearer <jwt>`, the
+ * subprotocol `bearer.<jwt>`, or `?token=<jwt>`. Browsers can set neither headers nor (safely) a
+ * query string in every setting, hence the three ways of SPEC §4.
+ */
+export function tokenOf(headers: IncomingHttpHeaders, query: Record<string, unknown>): string | undefined {
+  const auth = headers.authorization;
+  if (auth) {
+    const m = /^Bearer[ \t]+(\S+)\s*$/i.exec(auth);
+    if (m) return m[1];
+  }
+  const protocols = headers["sec-websocket-protocol"];
+  if (protocols) {
+    for (const p of protocols.split(",")) {
+      const t = p.trim();
+      if (t.startsWith(BEARER_PROTOCOL_PREFIX) && t.length > BEARER_PROTOCOL_PREFIX.length)
+        return t.slice(BEARER_PROTOCOL_PREFIX.length);
+    }
+  }
+  const q = firstString(query.token);
+  return q ? q : undefined;
+}
+
+/**
+ * Picks the subprotocol echoed in the handshake: `bearer.<jwt>` when offered (a browser that
+ * offers subprotocols fails the handshake unless one is echoed), else the first one offered.
+ */
+export function selectProtocol(protocols: Set<string>): string | false {
+  for (const p of protocols) if (p.startsWith(BEARER_PROTOCOL_PREFIX)) return p;
+  const first = protocols.values().next();
+  return first.done ? false : first.value;
+}
+
+export function isUuid(s: string): boolean {
+  return UUID.test(s);
+}
+
+/** `?after=`: absent → undefined; a non-negative integer → it; anything else → "invalid". */
+export function parseAfter(query: Record<string, unknown>): number | undefined | "invalid" {
+  const raw = query.after;
+  if (raw === undefined) return undefined;
+  const s = firstString(raw);
+  if (s === undefined || !/^\d{1,15}$/.test(s)) return "invalid";
+  return Number(s);
+}

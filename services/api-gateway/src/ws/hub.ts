@@ -1,0 +1,297 @@
+import { createRedis, groupChannel, type Logger, type Message, type ServerFrame } from "@synapse/shared";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { CloseCode } from "./close-codes.ts";
+import { messageFrame, type OutFrame, outFrame, parseGroupFrame } from "./frames.ts";
+import type { GroupSocket } from "./socket.ts";
+import { readLastSeq, readMessages } from "./store.ts";
+
+/** How long, and how many, cancelled turn ids a group remembers. */
+const CANCELLED_TTL_MS = 30 * 60_000;
+const CANCELLED_MAX = 1000;
+const GAP_PAGE = 1000;
+
+/** Marker queued after the subscriber reconnects: deliver whatever was committed meanwhile. */
+const RESYNC = Symbol("resync");
+type Inbound = string | typeof RESYNC;
+
+interface Group {
+  readonly id: string;
+  readonly channel: string;
+  readonly sockets: Set<GroupSocket>;
+  /** A subscription is wanted (some socket is attached); subscribe/unsubscribe follow it, in order. */
+  wanted: boolean;
+  /** Frames from the channel are queued (from SUBSCRIBE until UNSUBSCRIBE). */
+  accepting: boolean;
+  /** The group's last seq is known: queued frames are processed. */
+  live: boolean;
+  /** Resolves when the current subscription is live. */
+  ready: Promise<void>;
+  /** Subscribe and unsubscribe of this group, one after the other. */
+  chain: Promise<void>;
+  /** Seq of the last `message` frame fanned out: the stream to sockets has no gap and no repeat. */
+  lastSeq: number;
+  inbox: Inbound[];
+  inboxHead: number;
+  draining: boolean;
+  /** Cancelled turn id → expiry (ms). */
+  cancelled: Map<string, number>;
+}
+
+export interface HubOptions {
+  pool: pg.Pool;
+  redisUrl: string;
+  prefix: string;
+  logger: Logger;
+}
+
+/**
+ * The process's single Redis subscription and its in-memory fan-out.
+ *
+ * A group's channel is subscribed while at least one local socket is attached. Frames of a group
+ * are handled one at a time in arrival order; `message` frames go out in seq order, exactly once:
+ * a repeat (a retried publisher) is dropped, and a jump past the next seq (publishes from two
+ * processes crossing) is filled from PostgreSQL first — committed seqs have no gaps.
+ * Each frame is serialised once and the same buffer is handed to every socket of the group.
+ */
+export class Hub {
+  private readonly sub: Redis;
+  private readonly groups = new Map<string, Group>();
+  private readonly byChannel = new Map<string, Group>();
+  private readyOnce = false;
+  private closed = false;
+
+  constructor(private readonly opts: HubOptions) {
+    this.sub = createRedis(opts.redisUrl, { name: "synapse-gateway-ws" });
+    this.sub.on("message", (channel: string, raw: string) => this.onChannelMessage(channel, raw));
+    this.sub.on("ready", () => {
+      // frames published while the connection was down are lost: read the messages from the database
+      if (this.readyOnce) for (const g of this.groups.values()) if (g.live) this.enqueue(g, RESYNC);
+      this.readyOnce = true;
+    });
+  }
+
+  /** Number of groups with a subscription (for tests and metrics). */
+  get subscribedGroups(): number {
+    let n = 0;
+    for (const g of this.groups.values()) if (g.accepting) n++;
+    return n;
+  }
+
+  /**
+   * Adds a socket to its group; from now on it receives every frame the group fans out (it buffers
+   * them until it goes live). Resolves once the group's subscription is live; rejects if Redis or
+   * PostgreSQL fail (the socket stays attached: the caller closes it, which detaches it).
+   */
+  attach(socket: GroupSocket): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("hub closed"));
+    let g = this.groups.get(socket.groupId);
+    if (!g) {
+      g = {
+        id: socket.groupId,
+        channel: groupChannel(this.opts.prefix, socket.groupId),
+        sockets: new Set(),
+        wanted: false,
+        accepting: false,
+        live: false,
+        ready: Promise.resolve(),
+        chain: Promise.resolve(),
+        lastSeq: 0,
+        inbox: [],
+        inboxHead: 0,
+        draining: false,
+        cancelled: new Map(),
+      };
+      this.groups.set(g.id, g);
+      this.byChannel.set(g.channel, g);
+    }
+    g.sockets.add(socket);
+    socket.onClose(() => this.detach(socket));
+    if (!g.wanted) {
+      g.wanted = true;
+      const group = g;
+      g.ready = g.chain.then(() => this.subscribe(group));
+      g.chain = g.ready.catch(() => undefined);
+    }
+    return g.ready;
+  }
+
+  /** Seq of the last `message` frame the group fanned out. */
+  lastSeq(groupId: string): number {
+    return this.groups.get(groupId)?.lastSeq ?? 0;
+  }
+
+  private detach(socket: GroupSocket): void {
+    const g = this.groups.get(socket.groupId);
+    if (!g?.sockets.delete(socket)) return;
+    if (g.sockets.size === 0 && g.wanted) {
+      g.wanted = false;
+      g.chain = g.chain.then(() => this.unsubscribe(g)).catch(() => undefined);
+    }
+  }
+
+  private async subscribe(g: Group): Promise<void> {
+    g.live = false;
+    g.inbox = [];
+    g.inboxHead = 0;
+    g.accepting = true;
+    try {
+      await this.sub.subscribe(g.channel);
+      // read after SUBSCRIBE: a message committed later is either above this or arrives as a frame
+      g.lastSeq = await readLastSeq(this.opts.pool, g.id);
+    } catch (err) {
+      g.accepting = false;
+      this.opts.logger.error({ err, group_id: g.id }, "ws: subscribing to group failed");
+      throw err;
+    }
+    g.live = true;
+    this.pump(g);
+  }
+
+  private async unsubscribe(g: Group): Promise<void> {
+    g.accepting = false;
+    g.live = false;
+    g.inbox = [];
+    g.inboxHead = 0;
+    try {
+      if (!this.closed) await this.sub.unsubscribe(g.channel);
+    } finally {
+      if (!g.wanted && this.groups.get(g.id) === g) {
+        this.groups.delete(g.id);
+        this.byChannel.delete(g.channel);
+      }
+    }
+  }
+
+  private onChannelMessage(channel: string, raw: string): void {
+    const g = this.byChannel.get(channel);
+    if (g?.accepting) this.enqueue(g, raw);
+  }
+
+  private enqueue(g: Group, item: Inbound): void {
+    g.inbox.push(item);
+    this.pump(g);
+  }
+
+  private pump(g: Group): void {
+    if (g.draining || !g.live || g.inboxHead >= g.inbox.length) return;
+    g.draining = true;
+    void this.drain(g);
+  }
+
+  private async drain(g: Group): Promise<void> {
+    try {
+      while (g.live && g.inboxHead < g.inbox.length) {
+        const item = g.inbox[g.inboxHead++]!;
+        if (g.inboxHead === g.inbox.length) {
+          g.inbox = [];
+          g.inboxHead = 0;
+        }
+        // only a gap fill waits; everything else is handled synchronously
+        const pending = item === RESYNC ? this.fill(g, undefined) : this.handle(g, item);
+        if (pending !== undefined) await pending;
+      }
+    } catch (err) {
+      this.opts.logger.error({ err, group_id: g.id }, "ws: fan-out failed");
+    } finally {
+      g.draining = false;
+    }
+    this.pump(g);
+  }
+
+  private handle(g: Group, raw: string): Promise<void> | undefined {
+    const parsed = parseGroupFrame(raw, g.id);
+    if (parsed.kind === "invalid") {
+      this.opts.logger.warn({ group_id: g.id, reason: parsed.reason }, "ws: dropped a malformed frame");
+      return undefined;
+    }
+    if (parsed.kind === "control") {
+      const frame = parsed.frame;
+      switch (frame.type) {
+        case "_turn.cancelled":
+          this.markCancelled(g, frame.turn_id);
+          return undefined;
+        case "_group.deleted":
+          for (const s of [...g.sockets]) s.close(CloseCode.groupDeleted, "group deleted");
+          return undefined;
+        case "_participant.removed":
+          for (const s of [...g.sockets])
+            if (s.userId === frame.user_id) s.close(CloseCode.policy, "removed from the group");
+          return undefined;
+      }
+    }
+    const frame: ServerFrame = parsed.frame;
+    if (frame.type !== "message") {
+      // after a cancel, the turn's only frame still sent is its turn.ended
+      if (frame.type !== "turn.ended" && this.isCancelled(g, frame.turn_id)) return undefined;
+      this.broadcast(g, outFrame(frame));
+      return undefined;
+    }
+    const seq = frame.message.seq;
+    if (seq <= g.lastSeq) return undefined;
+    if (seq === g.lastSeq + 1) {
+      g.lastSeq = seq;
+      this.broadcast(g, outFrame(frame));
+      return undefined;
+    }
+    return this.fill(g, seq).then(() => {
+      if (seq > g.lastSeq) {
+        g.lastSeq = seq;
+        this.broadcast(g, outFrame(frame));
+      }
+    });
+  }
+
+  /** Fans out the stored messages between the last one sent and `before` (or all, when undefined). */
+  private async fill(g: Group, before: number | undefined): Promise<void> {
+    try {
+      for (;;) {
+        const rows: Message[] = await readMessages(this.opts.pool, g.id, g.lastSeq, before, GAP_PAGE);
+        for (const m of rows) {
+          if (m.seq <= g.lastSeq) continue;
+          g.lastSeq = m.seq;
+          this.broadcast(g, messageFrame(m));
+        }
+        if (rows.length < GAP_PAGE) return;
+      }
+    } catch (err) {
+      // a socket must never skip a seq silently: make every client reconnect and catch up
+      this.opts.logger.error({ err, group_id: g.id }, "ws: reading missed messages failed");
+      for (const s of [...g.sockets]) s.close(CloseCode.internal, "internal error: reconnect with ?after=");
+    }
+  }
+
+  private broadcast(g: Group, frame: OutFrame): void {
+    for (const s of g.sockets) s.deliver(frame);
+  }
+
+  private markCancelled(g: Group, turnId: string): void {
+    g.cancelled.delete(turnId);
+    g.cancelled.set(turnId, Date.now() + CANCELLED_TTL_MS);
+    if (g.cancelled.size > CANCELLED_MAX) {
+      const oldest = g.cancelled.keys().next().value;
+      if (oldest !== undefined) g.cancelled.delete(oldest);
+    }
+  }
+
+  private isCancelled(g: Group, turnId: string): boolean {
+    const expires = g.cancelled.get(turnId);
+    if (expires === undefined) return false;
+    if (expires > Date.now()) return true;
+    g.cancelled.delete(turnId);
+    return false;
+  }
+
+  /** Stops the subscriber. Sockets are closed by their owner before. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const g of this.groups.values()) {
+      g.accepting = false;
+      g.live = false;
+    }
+    this.groups.clear();
+    this.byChannel.clear();
+    await this.sub.quit().catch(() => this.sub.disconnect());
+  }
+}
