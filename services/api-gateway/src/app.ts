@@ -1,0 +1,79 @@
+import websocket from "@fastify/websocket";
+import Fastify, { LogController } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { authenticate } from "./auth/authenticate.ts";
+import type { App, GatewayDeps, RouteContext } from "./deps.ts";
+import { registerErrorHandling } from "./errors.ts";
+import { registerOpenApi } from "./openapi.ts";
+import { RateLimiter } from "./rate-limit.ts";
+import { authRoutes } from "./routes/auth.routes.ts";
+import { groupRoutes } from "./routes/group.routes.ts";
+import { healthRoutes } from "./routes/health.routes.ts";
+import { memberRoutes } from "./routes/member.routes.ts";
+import { messageRoutes } from "./routes/message.routes.ts";
+import { participantRoutes } from "./routes/participant.routes.ts";
+import { systemRoutes } from "./routes/system.routes.ts";
+import { turnRoutes } from "./routes/turn.routes.ts";
+import { registerSecurity, requestId } from "./security.ts";
+import { registerWebSocket } from "./ws/index.ts";
+
+export type { App, GatewayDeps } from "./deps.ts";
+
+/** Every route module, in registration order. */
+const ROUTES = [
+  healthRoutes,
+  authRoutes,
+  groupRoutes,
+  memberRoutes,
+  participantRoutes,
+  messageRoutes,
+  turnRoutes,
+  systemRoutes,
+];
+
+/**
+ * Builds the gateway: HTTP routes of SPEC §3 with zod validation, the error handler, security
+ * headers, CORS, OpenAPI + docs, and the WebSocket. Connects to nothing itself; closing the app
+ * closes the WebSocket part too (not the pool, Redis or queue it was given).
+ */
+export async function buildApp(deps: GatewayDeps): Promise<App> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // one access line per request is written by security.ts, without query strings
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    genReqId: requestId,
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  }).withTypeProvider<ZodTypeProvider>() as unknown as App;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest("userId", "");
+  registerErrorHandling(app);
+  await registerSecurity(app, config);
+  await registerOpenApi(app);
+
+  const prefix = config.QUEUE_PREFIX;
+  const ctx: RouteContext = {
+    ...deps,
+    authenticate: authenticate(config),
+    limits: {
+      messages: new RateLimiter(deps.redis, prefix, "messages", config.RATE_LIMIT_MESSAGES_PER_MINUTE),
+      auth: new RateLimiter(deps.redis, prefix, "auth", config.RATE_LIMIT_AUTH_PER_MINUTE),
+    },
+  };
+  for (const routes of ROUTES) await app.register(routes, { ctx });
+
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  const closeWs = await registerWebSocket(app as never, {
+    config,
+    pool: deps.pool,
+    redisUrl: config.REDIS_URL ?? "",
+    logger: deps.logger,
+  });
+  app.addHook("onClose", async () => {
+    await closeWs();
+  });
+  return app;
+}

@@ -1,0 +1,183 @@
+import { randomUUID } from "node:crypto";
+import {
+  ConflictError,
+  insertMessage,
+  inTransaction,
+  MESSAGE_COLUMNS,
+  type Message,
+  type MessageRow,
+  NotFoundError,
+  pgCode,
+  publishFrame,
+  toMessage,
+} from "@synapse/shared";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { RouteContext } from "../deps.ts";
+import { authErrorResponses, groupParams, messageSchema, noQuery, secured } from "../schemas.ts";
+
+const seq = () => z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: seq().optional().describe("Only messages with a smaller seq (the newest `limit` of them)"),
+  after: seq().optional().describe("Only messages with a greater seq (the oldest `limit` of them)"),
+  before_timestamp: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe("Only messages created strictly before this instant"),
+});
+
+const postHeaders = z.looseObject({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Makes a retry safe: the same key from the same user returns the first message"),
+});
+
+/** Messages of a group: post one (it begins a turn), read a page. */
+export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
+  const { pool, redis, config, logger, limits, orchestratorQueue } = ctx;
+  app.addHook("onRequest", ctx.authenticate);
+
+  async function byIdempotencyKey(userId: string, key: string): Promise<Message | undefined> {
+    const { rows } = await pool.query<MessageRow>(
+      `select ${MESSAGE_COLUMNS} from messages where sender_user_id = $1 and idempotency_key = $2`,
+      [userId, key],
+    );
+    return rows[0] && toMessage(rows[0]);
+  }
+
+  function replay(message: Message, groupId: string): Message {
+    if (message.group_id !== groupId)
+      throw new ConflictError("idempotency_key_reused", "this Idempotency-Key was used for another group");
+    return message;
+  }
+
+  app.post(
+    "/groups/:id/messages",
+    {
+      schema: {
+        tags: ["messages"],
+        summary: "Post a message; it begins a turn (now, or after the running one)",
+        description:
+          "The message is stored and published before the answer; its `turn_id` is the turn it began. " +
+          "Rate-limited per user (429 with Retry-After).",
+        security: secured,
+        params: groupParams,
+        querystring: noQuery,
+        headers: postHeaders,
+        body: z.strictObject({ content: z.string().min(1).max(10_000) }),
+        response: { 202: messageSchema, ...authErrorResponses(404, 409, 429) },
+      },
+    },
+    async (req, reply) => {
+      const groupId = req.params.id;
+      const userId = req.userId;
+      const member = await pool.query<{ email: string }>(
+        `select u.email from group_participants gp join users u on u.id = gp.user_id
+          where gp.group_id = $1 and gp.user_id = $2`,
+        [groupId, userId],
+      );
+      const email = member.rows[0]?.email;
+      if (email === undefined) throw new NotFoundError("group");
+      await limits.messages.hit(userId);
+
+      const key = req.headers["idempotency-key"];
+      if (key !== undefined) {
+        const first = await byIdempotencyKey(userId, key);
+        if (first) return reply.code(202).send(replay(first, groupId));
+      }
+
+      const turnId = randomUUID();
+      let message: Message;
+      try {
+        message = await inTransaction(pool, async (client) => {
+          const { message } = await insertMessage(client, {
+            id: randomUUID(),
+            group_id: groupId,
+            turn_id: turnId,
+            sender_type: "user",
+            sender_alias: email,
+            sender_user_id: userId,
+            content: req.body.content,
+            idempotency_key: key ?? null,
+          });
+          await client.query(
+            "insert into turns (id, group_id, message_id, message_seq, status) values ($1, $2, $3, $4, 'queued')",
+            [turnId, groupId, message.id, message.seq],
+          );
+          return message;
+        });
+      } catch (err) {
+        // two posts with one key raced: the loser answers with the winner's message
+        if (key !== undefined && pgCode(err) === "23505") {
+          const first = await byIdempotencyKey(userId, key);
+          if (first) return reply.code(202).send(replay(first, groupId));
+        }
+        throw err;
+      }
+
+      // after commit. The message is stored: a failure here must not turn into an error the client
+      // would retry (the orchestrator's sweep starts queued turns; a WebSocket `after` read recovers it)
+      try {
+        await publishFrame(redis, config.QUEUE_PREFIX, groupId, { type: "message", message });
+      } catch (err) {
+        logger.warn({ err, group_id: groupId, message_id: message.id }, "publishing a message failed");
+      }
+      try {
+        await orchestratorQueue.add("advance", { group_id: groupId });
+      } catch (err) {
+        logger.warn({ err, group_id: groupId, turn_id: turnId }, "enqueuing a turn failed");
+      }
+      return reply.code(202).send(message);
+    },
+  );
+
+  app.get(
+    "/groups/:id/messages",
+    {
+      schema: {
+        tags: ["messages"],
+        summary: "A page of messages, oldest first",
+        description:
+          "Without a cursor, or with `before`, the newest `limit` messages before that point; with " +
+          "`after`, the oldest `limit` messages after it. Cursors can be combined (a window).",
+        security: secured,
+        params: groupParams,
+        querystring: pageQuery,
+        response: { 200: z.array(messageSchema), ...authErrorResponses(404) },
+      },
+    },
+    async (req) => {
+      const groupId = req.params.id;
+      const q = req.query;
+      const { rows: access } = await pool.query(
+        "select 1 from group_participants where group_id = $1 and user_id = $2",
+        [groupId, req.userId],
+      );
+      if (access.length === 0) throw new NotFoundError("group");
+      const where = ["group_id = $1"];
+      const args: unknown[] = [groupId];
+      const add = (sql: string, value: unknown) => {
+        args.push(value);
+        where.push(sql.replace("?", `$${args.length}`));
+      };
+      if (q.before !== undefined) add("seq < ?", q.before);
+      if (q.after !== undefined) add("seq > ?", q.after);
+      if (q.before_timestamp !== undefined) add("created_at < ?", q.before_timestamp);
+      args.push(q.limit);
+      // newest-first for `before`/no cursor, then reversed: the page is always oldest first
+      const order = q.after !== undefined ? "asc" : "desc";
+      const { rows } = await pool.query<MessageRow>(
+        `select ${MESSAGE_COLUMNS} from messages where ${where.join(" and ")}
+          order by seq ${order} limit $${args.length}`,
+        args,
+      );
+      const page = rows.map(toMessage);
+      return order === "desc" ? page.reverse() : page;
+    },
+  );
+};

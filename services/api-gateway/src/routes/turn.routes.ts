@@ -1,0 +1,161 @@
+import {
+  announceCancel,
+  ConflictError,
+  NotFoundError,
+  publishFrame,
+  type TurnEndReason,
+  withGroupLock,
+} from "@synapse/shared";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { RouteContext } from "../deps.ts";
+import { requireRole } from "../group.repo.ts";
+import { authErrorResponses, id, noQuery, secured } from "../schemas.ts";
+
+const turnParams = z.strictObject({ id: id().describe("Group id"), turn_id: id().describe("Turn id") });
+
+const counts = { input_tokens: z.number().int(), output_tokens: z.number().int() };
+const turnSchema = z
+  .object({
+    id: id(),
+    status: z.enum(["queued", "running", "ended"]),
+    reason: z
+      .enum(["completed", "awaiting_user", "max_steps", "cancelled", "error"])
+      .nullable()
+      .describe("Why the turn ended; null until it has"),
+    steps: z.number().int().describe("LLM and tool calls dispatched so far"),
+    message_id: id().describe("The message that began the turn"),
+    started_at: z.string().nullable(),
+    ended_at: z.string().nullable(),
+    usage: z.object({
+      ...counts,
+      by_agent: z.record(z.string(), z.object({ ...counts, calls: z.number().int() })),
+    }),
+  })
+  .meta({ id: "Turn" });
+
+const cancelSchema = z
+  .object({ id: id(), status: z.literal("ended"), reason: z.literal("cancelled") })
+  .meta({ id: "TurnCancelled" });
+
+interface TurnRow {
+  id: string;
+  status: "queued" | "running" | "ended";
+  reason: TurnEndReason | null;
+  steps: number;
+  message_id: string;
+  started_at: Date | null;
+  ended_at: Date | null;
+  usage: { input_tokens?: number; output_tokens?: number; by_agent?: Record<string, unknown> } | null;
+}
+
+type Usage = z.output<typeof turnSchema>["usage"];
+
+function toTurn(r: TurnRow): z.output<typeof turnSchema> {
+  const usage = r.usage ?? {};
+  return {
+    id: r.id,
+    status: r.status,
+    reason: r.status === "ended" ? r.reason : null,
+    steps: r.steps,
+    message_id: r.message_id,
+    started_at: r.started_at?.toISOString() ?? null,
+    ended_at: r.ended_at?.toISOString() ?? null,
+    usage: {
+      input_tokens: usage.input_tokens ?? 0,
+      output_tokens: usage.output_tokens ?? 0,
+      by_agent: (usage.by_agent ?? {}) as Usage["by_agent"],
+    },
+  };
+}
+
+/** Turns: status, and cancel. */
+export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
+  const { pool, redis, config, logger, orchestratorQueue } = ctx;
+  const prefix = config.QUEUE_PREFIX;
+  app.addHook("onRequest", ctx.authenticate);
+
+  app.get(
+    "/groups/:id/turns/:turn_id",
+    {
+      schema: {
+        tags: ["turns"],
+        summary: "A turn's status, steps and token usage",
+        security: secured,
+        params: turnParams,
+        querystring: noQuery,
+        response: { 200: turnSchema, ...authErrorResponses(404) },
+      },
+    },
+    async (req) => {
+      await requireRole(pool, req.params.id, req.userId);
+      const { rows } = await pool.query<TurnRow>(
+        `select id, status, reason, steps, message_id, started_at, ended_at, usage
+           from turns where id = $1 and group_id = $2`,
+        [req.params.turn_id, req.params.id],
+      );
+      if (!rows[0]) throw new NotFoundError("turn");
+      return toTurn(rows[0]);
+    },
+  );
+
+  app.post(
+    "/groups/:id/turns/:turn_id/cancel",
+    {
+      schema: {
+        tags: ["turns"],
+        summary: "Cancel a queued or running turn",
+        description:
+          "The turn ends with reason `cancelled`; in-flight LLM and tool calls are aborted and nothing " +
+          "of the turn but its `turn.ended` is published after. Cancelling a cancelled turn again is a " +
+          "no-op (202); a turn that ended otherwise is 409 turn_ended. Any participant may cancel.",
+        security: secured,
+        params: turnParams,
+        querystring: noQuery,
+        response: { 202: cancelSchema, ...authErrorResponses(404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const { id: groupId, turn_id: turnId } = req.params;
+      await requireRole(pool, groupId, req.userId);
+      const ended = await withGroupLock(pool, groupId, async (client) => {
+        const { rows } = await client.query<{ status: string; reason: string | null }>(
+          "select status, reason from turns where id = $1 and group_id = $2",
+          [turnId, groupId],
+        );
+        const turn = rows[0];
+        if (!turn) throw new NotFoundError("turn");
+        if (turn.status === "ended") {
+          if (turn.reason === "cancelled") return false;
+          throw new ConflictError("turn_ended", `the turn has already ended (${turn.reason})`);
+        }
+        // endTurn's update, without its publish: the frame goes out after commit
+        await client.query(
+          `update turns set status = 'ended', reason = 'cancelled', ended_at = now(), updated_at = now()
+            where id = $1 and status <> 'ended'`,
+          [turnId],
+        );
+        return true;
+      });
+      if (ended) {
+        try {
+          // turn.ended first: after `_turn.cancelled` gateways forward nothing more of the turn
+          await publishFrame(redis, prefix, groupId, {
+            type: "turn.ended",
+            group_id: groupId,
+            turn_id: turnId,
+            reason: "cancelled",
+          });
+          await announceCancel(redis, prefix, groupId, turnId);
+          await orchestratorQueue.add("advance", { group_id: groupId });
+        } catch (err) {
+          logger.error(
+            { err, group_id: groupId, turn_id: turnId },
+            "turn cancelled but announcing it failed",
+          );
+        }
+      }
+      return reply.code(202).send({ id: turnId, status: "ended" as const, reason: "cancelled" as const });
+    },
+  );
+};
