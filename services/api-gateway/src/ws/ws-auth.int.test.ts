@@ -53,7 +53,10 @@ describe("authentication (SPEC §4)", () => {
     const { groupId, users } = await seedGroup(config, res.pool);
     const outsider = await seedOutsider(config, res.pool);
     const foreign = (
-      await issueAccessToken({ ...config, SECRET_KEY: "another-secret-key-that-is-long-enough-42" }, users[0]!.id)
+      await issueAccessToken(
+        { ...config, SECRET_KEY: "another-secret-key-that-is-long-enough-42" },
+        users[0]!.id,
+      )
     ).access_token;
     const expired = (await issueAccessToken({ ...config, ACCESS_TOKEN_EXPIRE_MINUTES: -1 }, users[0]!.id))
       .access_token;
@@ -71,7 +74,11 @@ describe("authentication (SPEC §4)", () => {
       cases.map(async ([name, path, reason]) => {
         const c = TestClient.connect(`${gw.url}${path}`);
         const closed = await c.closed;
-        expect({ name, ...closed }).toMatchObject({ name, code: 1008, reason: expect.stringMatching(reason) });
+        expect({ name, ...closed }).toMatchObject({
+          name,
+          code: 1008,
+          reason: expect.stringMatching(reason),
+        });
         expect(c.frames).toEqual([]);
       }),
     );
