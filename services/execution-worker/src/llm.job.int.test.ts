@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeLlmServer, startFakeLlmServer } from "../../../test/fakes/llm-server.ts";
+import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
+import { addMessage, collectFrames, llmJob, QueueDriver, seedGroup } from "./test-fixtures.ts";
+import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
+
+const res = testResources();
+let fake: FakeLlmServer;
+let worker: ExecutionWorker;
+let driver: QueueDriver;
+let prefix: string;
+
+beforeAll(async () => {
+  fake = await startFakeLlmServer();
+  const config = testConfig({
+    OPENAI_API_KEY: "sk-test-openai",
+    OPENAI_BASE_URL: fake.openaiBaseUrl,
+    CLAUDE_API_KEY: "sk-test-claude",
+    ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
+    GEMINI_API_KEY: "test-gemini",
+    GEMINI_BASE_URL: fake.geminiBaseUrl,
+    LLM_MAX_RETRIES: "3",
+  });
+  prefix = config.QUEUE_PREFIX;
+  worker = await startExecutionWorker({ config, pool: res.pool, backoff: { baseMs: 10, maxMs: 50 } });
+  driver = new QueueDriver(testUrls().redisUrl, prefix);
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await driver?.close();
+  await fake?.close();
+  await res.close();
+});
+
+describe.each([
+  ["openai", "gpt-4o-mini"],
+  ["claude", "claude-sonnet-4-5"],
+  ["gemini", "gemini-2.5-flash"],
+] as const)("llm job on %s", (provider, model) => {
+  it("streams token frames and returns text, tool_calls and usage", async () => {
+    const g = await seedGroup(res.pool, {
+      agents: [{ alias: "Calc", provider, model, tools: ["calculator", "current_time"] }],
+    });
+    const agent = g.agents[0]!;
+    const m = await addMessage(res.pool, g, { content: "what is 6*7?" });
+    const job = llmJob(g, agent, m.seq);
+    fake.respond((req) =>
+      req.model === model
+        ? {
+            text: "Let me compute that for you.",
+            toolCalls: [{ name: "calculator", args: { expression: "6*7" } }],
+            usage: { input_tokens: 123, output_tokens: 45 },
+          }
+        : { status: 500 },
+    );
+    const sub = await collectFrames(testUrls().redisUrl, prefix, g.groupId);
+    const before = fake.requests.length;
+    await driver.addLlm(job);
+    const out = await driver.result(job.dispatch_id);
+    await sub.close();
+
+    expect(out).toMatchObject({ group_id: g.groupId, turn_id: job.turn_id, dispatch_id: job.dispatch_id });
+    expect(out.result).toMatchObject({
+      kind: "llm",
+      ok: true,
+      alias: "Calc",
+      agent_id: agent.id,
+      message_id: job.message_id,
+      content: "Let me compute that for you.",
+      usage: { input_tokens: 123, output_tokens: 45 },
+    });
+    if (out.result.kind !== "llm") throw new Error("not an llm result");
+    expect(out.result.tool_calls).toHaveLength(1);
+    expect(out.result.tool_calls[0]).toMatchObject({ name: "calculator", args: { expression: "6*7" } });
+    expect(out.result.tool_calls[0]!.id).toBeTruthy();
+
+    const tokens = sub.frames.filter((f) => f.type === "token");
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(tokens.map((t) => (t.type === "token" ? t.delta : "")).join("")).toBe(
+      "Let me compute that for you.",
+    );
+    expect(tokens[0]).toMatchObject({ alias: "Calc", message_id: job.message_id, turn_id: job.turn_id });
+
+    const req = fake.requests.slice(before).find((r) => r.model === model)!;
+    expect(req.stream).toBe(true);
+    expect(req.tools.sort()).toEqual(["calculator", "current_time"]);
+    expect(req.system).toContain("You are Calc");
+    expect(req.messages.at(-1)).toMatchObject({ role: "user", content: `[${g.email}]: what is 6*7?` });
+    expect(req.apiKey).toMatch(/test/);
+  });
+});
+
+describe("retries", () => {
+  it("retries a 429 without Retry-After and a 500, then succeeds", async () => {
+    const g = await seedGroup(res.pool, {
+      agents: [{ alias: "R", provider: "openai", model: "retry-model" }],
+    });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    const before = fake.requests.length;
+    fake.respond((req) => (req.model === "retry-model" ? { text: "finally" } : { status: 500 }));
+    fake.enqueue({ status: 429 }, { status: 500 });
+    await driver.addLlm(job);
+    const out = await driver.result(job.dispatch_id);
+    expect(out.result).toMatchObject({ kind: "llm", content: "finally" });
+    expect(fake.requests.slice(before).filter((r) => r.model === "retry-model")).toHaveLength(3);
+  });
+
+  it("honours Retry-After on a 429", async () => {
+    const g = await seedGroup(res.pool, {
+      agents: [{ alias: "R", provider: "claude", model: "retry-after" }],
+    });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    fake.respond({ text: "ok after wait" });
+    fake.enqueue({ status: 429, headers: { "retry-after": "0.3" } });
+    const t0 = Date.now();
+    await driver.addLlm(job);
+    const out = await driver.result(job.dispatch_id);
+    expect(out.result).toMatchObject({ kind: "llm", content: "ok after wait" });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+  });
+
+  it("does not retry a 401: one request, then llm_error", async () => {
+    const g = await seedGroup(res.pool, {
+      agents: [{ alias: "A", provider: "gemini", model: "auth-fails" }],
+    });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    const before = fake.requests.length;
+    fake.respond((req) => (req.model === "auth-fails" ? { status: 401, error: "bad key" } : {}));
+    await driver.addLlm(job);
+    const out = await driver.result(job.dispatch_id);
+    expect(out.result).toMatchObject({
+      kind: "llm_error",
+      ok: false,
+      alias: "A",
+      message_id: job.message_id,
+    });
+    if (out.result.kind !== "llm_error") throw new Error("expected llm_error");
+    expect(out.result.error.code).toBe("provider_rejected");
+    expect(out.result.error.detail).toContain("401");
+    expect(fake.requests.slice(before).filter((r) => r.model === "auth-fails")).toHaveLength(1);
+  });
+
+  it("gives up after LLM_MAX_RETRIES on persistent 503", async () => {
+    const g = await seedGroup(res.pool, {
+      agents: [{ alias: "A", provider: "openai", model: "always-503" }],
+    });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    const before = fake.requests.length;
+    fake.respond({ status: 503 });
+    await driver.addLlm(job);
+    const out = await driver.result(job.dispatch_id);
+    expect(out.result).toMatchObject({ kind: "llm_error", error: { code: "provider_unavailable" } });
+    expect(fake.requests.slice(before).filter((r) => r.model === "always-503")).toHaveLength(4);
+  });
+});
+
+describe("failures that need no request", () => {
+  it("a provider without its key fails at once with a clear detail", async () => {
+    const config = testConfig({ QUEUE_PREFIX: prefix });
+    // same queue prefix, but this process has no keys: start a second worker only for this check
+    const g = await seedGroup(res.pool, { agents: [{ alias: "NoKey", provider: "claude", model: "x" }] });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    const { runLlmJob } = await import("./llm.job.ts");
+    const { createProviderRegistry } = await import("./providers/registry.ts");
+    const pino = (await import("pino")).default;
+    const out = await runLlmJob(
+      job,
+      new AbortController().signal,
+      { config, pool: res.pool, redis: res.redis, providers: createProviderRegistry(config) },
+      pino({ level: "silent" }),
+    );
+    expect(out).toMatchObject({
+      kind: "llm_error",
+      error: {
+        code: "provider_not_configured",
+        detail: "provider claude is not configured: set CLAUDE_API_KEY",
+      },
+    });
+  });
+
+  it("a deleted agent gives llm_error", async () => {
+    const g = await seedGroup(res.pool, { agents: [{ alias: "Gone", provider: "openai", model: "m" }] });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    await res.pool.query("delete from agents where id = $1", [g.agents[0]!.id]);
+    await driver.addLlm(job);
+    const out = await driver.result(job.dispatch_id);
+    expect(out.result).toMatchObject({ kind: "llm_error", error: { code: "agent_not_found" } });
+  });
+});

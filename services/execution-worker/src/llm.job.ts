@@ -1,0 +1,195 @@
+import { randomUUID } from "node:crypto";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { type AIMessageChunk, type BaseMessage, SystemMessage } from "@langchain/core/messages";
+import {
+  type Config,
+  type ExecutionResult,
+  type LlmJob,
+  type Logger,
+  normalizeProvider,
+  ProviderError,
+  publishFrame,
+  type ToolCall,
+} from "@synapse/shared";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { loadTeam } from "./agents.ts";
+import { TurnCancelledError } from "./cancel.ts";
+import { buildHistory, loadWindow } from "./context.ts";
+import { systemPrompt } from "./prompts.ts";
+import { ProviderTimeoutError } from "./providers/errors.ts";
+import type { ProviderRegistry } from "./providers/registry.ts";
+import { type BackoffOptions, backoffMs, classifyProviderError, sleep } from "./providers/retry.ts";
+import { TokenStream } from "./token-stream.ts";
+import { toolDefinitions } from "./tools/registry.ts";
+
+/** What an llm job needs. */
+export interface LlmJobDeps {
+  config: Pick<
+    Config,
+    "CONTEXT_MESSAGES" | "LLM_TIMEOUT_MS" | "LLM_MAX_RETRIES" | "OPENAI_ENDPOINTS" | "QUEUE_PREFIX"
+  >;
+  pool: pg.Pool;
+  /** publishes `token` frames */
+  redis: Redis;
+  providers: ProviderRegistry;
+  backoff?: BackoffOptions;
+}
+
+interface Reply {
+  content: string;
+  tool_calls: ToolCall[];
+  usage: { input_tokens: number; output_tokens: number };
+}
+
+/** One streamed call: deltas to `onDelta`, then the whole reply. Throws on failure or abort. */
+async function streamOnce(
+  model: BaseChatModel,
+  messages: BaseMessage[],
+  tools: object[],
+  signal: AbortSignal,
+  onDelta: (d: string) => void,
+): Promise<Reply> {
+  const runnable = tools.length ? model.bindTools!(tools) : model;
+  const stream = await runnable.stream(messages, { signal });
+  let acc: AIMessageChunk | undefined;
+  let content = "";
+  for await (const chunk of stream) {
+    signal.throwIfAborted();
+    // .text joins every text part of multi-part content (never just the first)
+    const delta = chunk.text;
+    if (delta) {
+      content += delta;
+      onDelta(delta);
+    }
+    acc = acc ? acc.concat(chunk) : chunk;
+  }
+  // some clients end the stream quietly when aborted: an aborted call never counts as a reply
+  signal.throwIfAborted();
+  const seen = new Set<string>();
+  const calls: ToolCall[] = [];
+  const raw = [
+    ...(acc?.tool_calls ?? []),
+    // unparseable arguments still reach the tool job, which reports them to the agent
+    ...(acc?.invalid_tool_calls ?? []).map((c) => ({ id: c.id, name: c.name ?? "unknown", args: {} })),
+  ];
+  for (const c of raw) {
+    let id = c.id || `call_${randomUUID().slice(0, 12)}`;
+    if (seen.has(id)) id = `${id}_${calls.length}`;
+    seen.add(id);
+    calls.push({ id, name: c.name, args: (c.args ?? {}) as Record<string, unknown> });
+  }
+  const usage = acc?.usage_metadata;
+  return {
+    content,
+    tool_calls: calls,
+    usage: { input_tokens: usage?.input_tokens ?? 0, output_tokens: usage?.output_tokens ?? 0 },
+  };
+}
+
+/**
+ * Runs one LLM call of one agent: builds its context, streams the reply with retries (token frames
+ * published as it comes), and returns the result for the orchestrator. A provider failure is an
+ * `llm_error` result; a cancel throws {@link TurnCancelledError}; infrastructure errors (database,
+ * Redis) throw so BullMQ retries the job.
+ */
+export async function runLlmJob(
+  job: LlmJob,
+  signal: AbortSignal,
+  deps: LlmJobDeps,
+  log: Logger,
+): Promise<ExecutionResult> {
+  const base = { alias: job.alias, agent_id: job.agent_id, message_id: job.message_id };
+  const llmError = (code: string, detail: string): ExecutionResult => ({
+    kind: "llm_error",
+    ok: false,
+    ...base,
+    error: { code, detail },
+  });
+
+  const [team, rows] = await Promise.all([
+    loadTeam(deps.pool, job.group_id),
+    loadWindow(deps.pool, job.group_id, job.until_seq, deps.config.CONTEXT_MESSAGES),
+  ]);
+  const agent = team.find((a) => a.id === job.agent_id);
+  if (!agent) return llmError("agent_not_found", `agent ${job.alias} no longer exists in this group`);
+
+  let factory: ReturnType<ProviderRegistry["resolve"]>;
+  try {
+    factory = deps.providers.resolve(agent.provider);
+  } catch (err) {
+    if (err instanceof ProviderError) return llmError(err.code, err.message);
+    throw err;
+  }
+  const provider = normalizeProvider(deps.config, agent.provider) ?? agent.provider;
+  const messages = [
+    new SystemMessage(systemPrompt(agent, team)),
+    ...buildHistory(rows, { self: agent.alias, alternate: provider === "claude" || provider === "gemini" }),
+  ];
+  const tools = toolDefinitions(agent.tools);
+  const prefix = deps.config.QUEUE_PREFIX;
+  const tokens = new TokenStream(
+    (delta) =>
+      publishFrame(deps.redis, prefix, job.group_id, {
+        type: "token",
+        group_id: job.group_id,
+        turn_id: job.turn_id,
+        alias: job.alias,
+        message_id: job.message_id,
+        delta,
+      }),
+    signal,
+    (err) => log.warn({ err: String(err) }, "token publish failed"),
+  );
+
+  const attempts = 1 + deps.config.LLM_MAX_RETRIES;
+  for (let attempt = 1; ; attempt++) {
+    const started = Date.now();
+    const timeout = AbortSignal.timeout(deps.config.LLM_TIMEOUT_MS);
+    const attemptSignal = AbortSignal.any([signal, timeout]);
+    tokens.newAttempt();
+    try {
+      const model = factory({ agent, team, history: rows });
+      const reply = await streamOnce(model, messages, tools, attemptSignal, (d) => tokens.push(d));
+      await tokens.flush();
+      log.info(
+        {
+          provider,
+          model: agent.model,
+          llm_attempt: attempt,
+          ms: Date.now() - started,
+          input_tokens: reply.usage.input_tokens,
+          output_tokens: reply.usage.output_tokens,
+          tool_calls: reply.tool_calls.length,
+        },
+        "llm call done",
+      );
+      return { kind: "llm", ok: true, ...base, ...reply };
+    } catch (err) {
+      await tokens.flush();
+      if (signal.aborted) throw new TurnCancelledError(job.turn_id);
+      const c = timeout.aborted
+        ? classifyProviderError(new ProviderTimeoutError(provider, deps.config.LLM_TIMEOUT_MS), provider)
+        : classifyProviderError(err, provider);
+      log.warn(
+        {
+          provider,
+          model: agent.model,
+          llm_attempt: attempt,
+          ms: Date.now() - started,
+          status: c.status,
+          retryable: c.retryable,
+        },
+        "llm call failed",
+      );
+      if (!c.retryable) return llmError("provider_rejected", c.detail);
+      if (attempt >= attempts)
+        return llmError("provider_unavailable", `${c.detail} (after ${attempt} attempts)`);
+      try {
+        await sleep(backoffMs(attempt, c.retryAfterMs, deps.backoff), signal);
+      } catch {
+        throw new TurnCancelledError(job.turn_id);
+      }
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Helpers for this service's integration tests: rows inserted with SQL, jobs added with BullMQ,
+ * frames and results collected from Redis. Nothing connects on import.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  createRedis,
+  EXECUTION_QUEUE,
+  type GroupFrame,
+  groupChannel,
+  insertMessage,
+  jobIds,
+  type LlmJob,
+  type Message,
+  type NewMessage,
+  ORCHESTRATOR_QUEUE,
+  type ResultJob,
+  type ToolJob,
+} from "@synapse/shared";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import type { AgentRow } from "./agents.ts";
+import { bullmqSafe, resultJobId } from "./job-ids.ts";
+
+export interface SeededGroup {
+  groupId: string;
+  userId: string;
+  email: string;
+  orchestrator: AgentRow;
+  agents: AgentRow[];
+}
+
+/** A user, a group, its Orchestrator and the given agents. */
+export async function seedGroup(
+  pool: pg.Pool,
+  opts: { orchestrator?: Partial<AgentRow>; agents?: Partial<AgentRow>[] } = {},
+): Promise<SeededGroup> {
+  const userId = randomUUID();
+  const email = `u-${userId.slice(0, 8)}@example.com`;
+  await pool.query("insert into users (id, email, password_hash) values ($1, $2, 'x')", [userId, email]);
+  const groupId = randomUUID();
+  await pool.query("insert into groups (id, name, owner_id) values ($1, 'test', $2)", [groupId, userId]);
+  await pool.query("insert into group_participants (group_id, user_id, role) values ($1, $2, 'owner')", [
+    groupId,
+    userId,
+  ]);
+  const insert = async (a: Partial<AgentRow>, isOrchestrator: boolean): Promise<AgentRow> => {
+    const { rows } = await pool.query<AgentRow>(
+      `insert into agents (group_id, alias, role_prompt, provider, model, temperature, tools, is_orchestrator)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)
+       returning id, group_id, alias, role_prompt, provider, model, temperature, tools, is_orchestrator`,
+      [
+        groupId,
+        a.alias ?? (isOrchestrator ? "Orchestrator" : "Agent"),
+        a.role_prompt ?? (isOrchestrator ? "" : "You help."),
+        a.provider ?? "demo",
+        a.model ?? "demo",
+        a.temperature ?? 0.5,
+        a.tools ?? [],
+        isOrchestrator,
+      ],
+    );
+    return rows[0]!;
+  };
+  const orchestrator = await insert(opts.orchestrator ?? {}, true);
+  const agents: AgentRow[] = [];
+  for (const a of opts.agents ?? []) agents.push(await insert(a, false));
+  return { groupId, userId, email, orchestrator, agents };
+}
+
+/** Stores a message (defaults: a person's message in the group). */
+export async function addMessage(pool: pg.Pool, g: SeededGroup, m: Partial<NewMessage>): Promise<Message> {
+  const { message } = await insertMessage(pool, {
+    id: randomUUID(),
+    group_id: g.groupId,
+    turn_id: null,
+    sender_type: "user",
+    sender_alias: g.email,
+    sender_user_id: m.sender_type && m.sender_type !== "user" ? null : g.userId,
+    content: "hello",
+    ...m,
+  });
+  return message;
+}
+
+export function llmJob(g: SeededGroup, agent: AgentRow, untilSeq: number, turnId = randomUUID()): LlmJob {
+  return {
+    group_id: g.groupId,
+    turn_id: turnId,
+    dispatch_id: randomUUID(),
+    agent_id: agent.id,
+    alias: agent.alias,
+    message_id: randomUUID(),
+    until_seq: untilSeq,
+  };
+}
+
+export function toolJob(
+  g: SeededGroup,
+  agent: AgentRow,
+  name: string,
+  args: Record<string, unknown>,
+  turnId = randomUUID(),
+): ToolJob {
+  return {
+    group_id: g.groupId,
+    turn_id: turnId,
+    dispatch_id: randomUUID(),
+    agent_id: agent.id,
+    alias: agent.alias,
+    message_id: randomUUID(),
+    tool_call: { id: `call_${randomUUID().slice(0, 8)}`, name, args },
+  };
+}
+
+/** Adds jobs to the execution queue and reads results from the orchestrator queue, as the orchestrator would. */
+export class QueueDriver {
+  readonly exec: Queue;
+  readonly results: Queue;
+  private readonly conn: Redis;
+  constructor(redisUrl: string, prefix: string) {
+    const conn = createRedis(redisUrl, { bullmq: true });
+    this.conn = conn;
+    this.exec = new Queue(EXECUTION_QUEUE, { connection: conn, prefix });
+    this.results = new Queue(ORCHESTRATOR_QUEUE, { connection: conn, prefix });
+  }
+  addLlm(job: LlmJob) {
+    return this.exec.add("llm", job, { jobId: bullmqSafe(jobIds.llm(job.dispatch_id)), attempts: 3 });
+  }
+  addTool(job: ToolJob) {
+    return this.exec.add("tool", job, { jobId: bullmqSafe(jobIds.tool(job.dispatch_id)), attempts: 3 });
+  }
+  /** The `result` job of a dispatch, once it exists. */
+  async result(dispatchId: string, timeoutMs = 10_000): Promise<ResultJob> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const job = await this.results.getJob(resultJobId(dispatchId));
+      if (job) return job.data as ResultJob;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no result for dispatch ${dispatchId} after ${timeoutMs} ms`);
+  }
+  async hasResult(dispatchId: string): Promise<boolean> {
+    return (await this.results.getJob(resultJobId(dispatchId))) !== undefined;
+  }
+  async close() {
+    await this.exec.close();
+    await this.results.close();
+    this.conn.disconnect();
+  }
+}
+
+/** Every frame published on a group's channel while subscribed. */
+export async function collectFrames(
+  redisUrl: string,
+  prefix: string,
+  groupId: string,
+): Promise<{ frames: GroupFrame[]; close(): Promise<void> }> {
+  const sub = createRedis(redisUrl);
+  const frames: GroupFrame[] = [];
+  sub.on("message", (_c, raw) => frames.push(JSON.parse(raw) as GroupFrame));
+  await sub.subscribe(groupChannel(prefix, groupId));
+  return {
+    frames,
+    async close() {
+      sub.disconnect();
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

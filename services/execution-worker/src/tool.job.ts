@@ -1,0 +1,52 @@
+import { type Config, type ExecutionResult, isToolName, type ToolJob } from "@synapse/shared";
+import type pg from "pg";
+import { TurnCancelledError } from "./cancel.ts";
+import { runTool, type ToolOutcome } from "./tools/registry.ts";
+
+/** What a tool job needs. */
+export interface ToolJobDeps {
+  config: Pick<Config, "TAVILY_API_KEY" | "TAVILY_BASE_URL">;
+  pool: pg.Pool;
+  now?: () => Date;
+}
+
+/**
+ * Runs one tool call of an agent. Only the agent's own tools run; every failure (unknown tool, bad
+ * arguments, missing key, HTTP error) is a result with `is_error: true`. A cancel throws
+ * {@link TurnCancelledError}.
+ */
+export async function runToolJob(
+  job: ToolJob,
+  signal: AbortSignal,
+  deps: ToolJobDeps,
+): Promise<ExecutionResult> {
+  const { name, args, id } = job.tool_call;
+  const { rows } = await deps.pool.query<{ tools: string[] }>("select tools from agents where id = $1", [
+    job.agent_id,
+  ]);
+  let outcome: ToolOutcome;
+  const agentTools = rows[0]?.tools;
+  if (!agentTools) outcome = { content: `agent ${job.alias} no longer exists`, is_error: true };
+  else if (isToolName(name) && !agentTools.includes(name))
+    outcome = { content: `tool "${name}" is not available to ${job.alias}`, is_error: true };
+  else {
+    try {
+      outcome = await runTool(name, args, { config: deps.config, signal, now: deps.now });
+    } catch (err) {
+      if (signal.aborted) throw new TurnCancelledError(job.turn_id);
+      throw err;
+    }
+  }
+  if (signal.aborted) throw new TurnCancelledError(job.turn_id);
+  return {
+    kind: "tool",
+    ok: true,
+    alias: job.alias,
+    agent_id: job.agent_id,
+    message_id: job.message_id,
+    tool_name: name,
+    tool_call_id: id,
+    content: outcome.content,
+    is_error: outcome.is_error,
+  };
+}

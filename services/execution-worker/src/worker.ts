@@ -1,0 +1,162 @@
+import {
+  type Config,
+  createLogger,
+  createRedis,
+  defaultJobOptions,
+  EXECUTION_QUEUE,
+  type ExecutionResult,
+  type Logger,
+  llmJobSchema,
+  ORCHESTRATOR_QUEUE,
+  type ResultJob,
+  resultJobSchema,
+  toolJobSchema,
+  workerOptions,
+} from "@synapse/shared";
+import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import type pg from "pg";
+import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
+import { resultJobId } from "./job-ids.ts";
+import { runLlmJob } from "./llm.job.ts";
+import { createProviderRegistry } from "./providers/registry.ts";
+import type { BackoffOptions } from "./providers/retry.ts";
+import type { ProviderFactory } from "./providers/types.ts";
+import { runToolJob } from "./tool.job.ts";
+
+/** What {@link startExecutionWorker} needs; it connects nothing else by itself. */
+export interface ExecutionWorkerDeps {
+  config: Config;
+  pool: pg.Pool;
+  /** Redis URL for the worker's own connections @defaultValue config.REDIS_URL */
+  redisUrl?: string;
+  /** @defaultValue a pino logger from config (service "execution-worker") */
+  logger?: Logger;
+  /** Provider factories by name, winning over the built-ins (tests plug stubs in here). */
+  providers?: Record<string, ProviderFactory>;
+  /** @defaultValue config.WORKER_CONCURRENCY */
+  concurrency?: number;
+  /** Backoff between provider retries @defaultValue {baseMs: 500, maxMs: 8000} */
+  backoff?: BackoffOptions;
+  /** Clock of the current_time tool (tests). */
+  now?: () => Date;
+}
+
+/** A running execution worker. */
+export interface ExecutionWorker {
+  /** the BullMQ worker (for tests: events, pause) */
+  worker: Worker;
+  /** Drains: lets active jobs finish, then closes every connection it opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts BullMQ workers on the execution queue (`llm` and `tool` jobs) and resolves once they listen
+ * and cancels are heard. Results go to the orchestrator queue as `result` jobs with id
+ * `result:<dispatch_id>`, except for a cancelled turn, which gets nothing.
+ */
+export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<ExecutionWorker> {
+  const { config, pool } = deps;
+  const url = deps.redisUrl ?? config.REDIS_URL;
+  if (!url) throw new Error("startExecutionWorker: no Redis URL (deps.redisUrl or config.REDIS_URL)");
+  const log = deps.logger ?? createLogger(config, "execution-worker");
+  const prefix = config.QUEUE_PREFIX;
+
+  const bull = createRedis(url, { bullmq: true, name: "worker-bullmq" });
+  const redis = createRedis(url, { name: "worker-pub" });
+  const sub = createRedis(url, { name: "worker-control" });
+  const cancels = new CancelWatcher(sub, redis, prefix, log);
+  await cancels.start();
+
+  const results = new Queue<ResultJob>(ORCHESTRATOR_QUEUE, { connection: bull, prefix, defaultJobOptions });
+  const providers = createProviderRegistry(config, deps.providers);
+
+  const process = async (job: Job): Promise<string> => {
+    const started = Date.now();
+    const parsed =
+      job.name === "llm"
+        ? llmJobSchema.safeParse(job.data)
+        : job.name === "tool"
+          ? toolJobSchema.safeParse(job.data)
+          : undefined;
+    if (!parsed) throw new UnrecoverableError(`unknown job name ${job.name}`);
+    if (!parsed.success) {
+      log.error({ job_id: job.id, job: job.name }, "malformed execution job dropped");
+      throw new UnrecoverableError(`malformed ${job.name} job`);
+    }
+    const data = parsed.data;
+    const jlog = log.child({
+      group_id: data.group_id,
+      turn_id: data.turn_id,
+      job_id: job.id,
+      job: job.name,
+      attempt: job.attemptsMade + 1,
+      alias: data.alias,
+    });
+    // register first, then look at the key: a cancel lands in one or the other
+    const handle = cancels.track(data.turn_id);
+    let outcome = "cancelled";
+    try {
+      if (await cancels.isCancelled(data.turn_id)) return outcome;
+      let result: ExecutionResult;
+      try {
+        result =
+          "tool_call" in data
+            ? await runToolJob(data, handle.signal, { config, pool, now: deps.now })
+            : await runLlmJob(
+                data,
+                handle.signal,
+                { config, pool, redis, providers, backoff: deps.backoff },
+                jlog,
+              );
+      } catch (err) {
+        if (err instanceof TurnCancelledError || handle.signal.aborted) return outcome;
+        throw err;
+      }
+      if (handle.signal.aborted || (await cancels.isCancelled(data.turn_id))) return outcome;
+      const payload = resultJobSchema.parse({
+        group_id: data.group_id,
+        turn_id: data.turn_id,
+        dispatch_id: data.dispatch_id,
+        result,
+      });
+      await results.add("result", payload, { jobId: resultJobId(data.dispatch_id) });
+      outcome =
+        result.kind === "llm_error"
+          ? "llm_error"
+          : result.kind === "tool" && result.is_error
+            ? "tool_error"
+            : "ok";
+      return outcome;
+    } catch (err) {
+      outcome = "failed";
+      jlog.error({ err: err instanceof Error ? err.message : String(err) }, "execution job failed");
+      throw err;
+    } finally {
+      handle.release();
+      jlog.info({ outcome, ms: Date.now() - started }, "execution job finished");
+    }
+  };
+
+  const worker = new Worker(
+    EXECUTION_QUEUE,
+    process,
+    workerOptions(bull, prefix, deps.concurrency ?? config.WORKER_CONCURRENCY),
+  );
+  worker.on("error", (err) => log.error({ err: err.message }, "execution worker error"));
+  await worker.waitUntilReady();
+  log.info({ concurrency: deps.concurrency ?? config.WORKER_CONCURRENCY, prefix }, "execution worker ready");
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closing ??= (async () => {
+        await worker.close();
+        await cancels.stop();
+        await results.close();
+        await Promise.all([bull.quit(), redis.quit(), sub.quit()].map((p) => p.catch(() => undefined)));
+      })();
+      return closing;
+    },
+  };
+}
