@@ -1,5 +1,6 @@
 import websocket from "@fastify/websocket";
-import Fastify, { LogController } from "fastify";
+import { requireUrls } from "@synapse/shared";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { authenticate } from "./auth/authenticate.ts";
 import type { App, GatewayDeps, RouteContext } from "./deps.ts";
@@ -65,15 +66,20 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   };
   for (const routes of ROUTES) await app.register(routes, { ctx });
 
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  const closeWs = await registerWebSocket(app as never, {
+  // the WebSocket closes its sockets with 1001 first, then the ws server goes (default cleanup)
+  let closeWs: () => Promise<void> = async () => undefined;
+  await app.register(websocket, {
+    preClose: async () => {
+      await closeWs();
+      for (const client of app.websocketServer.clients) client.terminate();
+      app.websocketServer.close();
+    },
+  });
+  closeWs = await registerWebSocket(app as unknown as FastifyInstance, {
     config,
     pool: deps.pool,
-    redisUrl: config.REDIS_URL ?? "",
+    redisUrl: requireUrls(config).redisUrl,
     logger: deps.logger,
-  });
-  app.addHook("onClose", async () => {
-    await closeWs();
   });
   return app;
 }
