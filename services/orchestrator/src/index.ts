@@ -1,0 +1,3 @@
+export { route } from "./graph/router.ts";
+export type { TurnEvent, TurnState } from "./graph/state.ts";
+export { type Orchestrator, type OrchestratorDeps, startOrchestrator } from "./worker.ts";

@@ -1,0 +1,303 @@
+import { randomUUID } from "node:crypto";
+import {
+  announceCancel,
+  type Config,
+  createPool,
+  createRedis,
+  EXECUTION_QUEUE,
+  type ExecutionResult,
+  endTurn,
+  type GroupFrame,
+  groupChannel,
+  insertMessage,
+  type LlmJob,
+  type Message,
+  ORCHESTRATOR_QUEUE,
+  type ResultJob,
+  type ToolJob,
+  withGroupLock,
+} from "@synapse/shared";
+import { type Job, Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { testConfig, testUrls } from "../../../../test/support/services.ts";
+import { executionJobIds } from "../graph/job-ids.ts";
+import { type Orchestrator, type OrchestratorDeps, startOrchestrator } from "../worker.ts";
+
+/**
+ * Integration-test rig: real PostgreSQL and Redis, the real orchestrator in-process, and in place of
+ * the execution worker a scripted BullMQ worker on the execution queue that answers `llm` and `tool`
+ * jobs by adding `result` jobs, as the real one does. Tests insert data exactly as the gateway would.
+ */
+
+export type ExecJob = (Job<LlmJob, unknown, "llm"> | Job<ToolJob, unknown, "tool">) & {
+  name: "llm" | "tool";
+};
+
+/** What the scripted executor does with a job: answer it (the default), or nothing (`null`). */
+export type Reply =
+  | { content?: string; tool_calls?: { id: string; name: string; args?: Record<string, unknown> }[] }
+  | { error: string }
+  | null;
+
+export type Script = (job: LlmJob | ToolJob, kind: "llm" | "tool") => Reply | Promise<Reply>;
+
+export interface Group {
+  groupId: string;
+  userId: string;
+  agents: Record<string, string>;
+}
+
+export interface Harness {
+  config: Config;
+  pool: pg.Pool;
+  redis: Redis;
+  orchestrator: Orchestrator;
+  orchestratorQueue: Queue;
+  /** Execution jobs seen, in arrival order (each job once, even if retried). */
+  jobs: { kind: "llm" | "tool"; data: LlmJob | ToolJob }[];
+  /** Per group: how the executor answers. */
+  scripts: Map<string, Script>;
+  /** Frames published on each group's channel, in order. */
+  frames(groupId: string): GroupFrame[];
+  createGroup(agents: string[]): Promise<Group>;
+  /** Posts a person's message as the gateway does: message + queued turn in one transaction, publish, `advance`. */
+  post(
+    g: Group,
+    content: string,
+    opts?: { advance?: boolean },
+  ): Promise<{ messageId: string; turnId: string }>;
+  /** Cancels a turn as the gateway does. */
+  cancel(g: Group, turnId: string): Promise<void>;
+  /** Adds a result job as the execution worker does (or with another job id, to deliver it twice). */
+  deliver(job: LlmJob | ToolJob, result: ExecutionResult, jobId?: string): Promise<void>;
+  resultFor(job: LlmJob | ToolJob, kind: "llm" | "tool", reply: Exclude<Reply, null>): ExecutionResult;
+  waitTurn(turnId: string, timeoutMs?: number): Promise<TurnRow>;
+  messages(groupId: string): Promise<Message[]>;
+  close(): Promise<void>;
+}
+
+export interface TurnRow {
+  id: string;
+  status: string;
+  reason: string | null;
+  steps: number;
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    by_agent: Record<string, { input_tokens: number; output_tokens: number; calls: number }>;
+  };
+  started_at: Date | null;
+  ended_at: Date | null;
+}
+
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function startHarness(
+  opts: { env?: Record<string, string> } & Partial<
+    Pick<OrchestratorDeps, "afterEffect" | "checkpointer" | "sweepIntervalMs">
+  > = {},
+): Promise<Harness> {
+  const config = testConfig({ ORCHESTRATOR_CONCURRENCY: "8", ...opts.env });
+  const prefix = config.QUEUE_PREFIX;
+  const { databaseUrl, redisUrl } = testUrls();
+  const pool = createPool(databaseUrl, { max: 24 });
+  const redis = createRedis(redisUrl);
+  const bullmq = createRedis(redisUrl, { bullmq: true });
+  const sub = createRedis(redisUrl);
+  const frames = new Map<string, GroupFrame[]>();
+  sub.on("pmessage", (_p, channel, raw) => {
+    const groupId = channel.slice(`${prefix}:group:`.length);
+    if (!frames.has(groupId)) frames.set(groupId, []);
+    frames.get(groupId)!.push(JSON.parse(raw) as GroupFrame);
+  });
+  await sub.psubscribe(`${prefix}:group:*`);
+
+  const orchestrator = await startOrchestrator({
+    config,
+    pool,
+    redis,
+    bullmq,
+    heartbeat: false,
+    sweepIntervalMs: opts.sweepIntervalMs ?? 60_000,
+    afterEffect: opts.afterEffect,
+    checkpointer: opts.checkpointer,
+  });
+  const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix });
+  const jobs: Harness["jobs"] = [];
+  const scripts = new Map<string, Script>();
+
+  function resultFor(
+    job: LlmJob | ToolJob,
+    kind: "llm" | "tool",
+    reply: Exclude<Reply, null>,
+  ): ExecutionResult {
+    const base = { alias: job.alias, agent_id: job.agent_id, message_id: job.message_id };
+    if (kind === "tool") {
+      const call = (job as ToolJob).tool_call;
+      return {
+        ...base,
+        kind: "tool",
+        ok: true,
+        tool_name: call.name,
+        tool_call_id: call.id,
+        content: "content" in reply ? (reply.content ?? "") : "",
+        is_error: "error" in reply,
+      };
+    }
+    if ("error" in reply)
+      return {
+        ...base,
+        kind: "llm_error",
+        ok: false,
+        error: { code: "provider_rejected", detail: reply.error },
+      };
+    return {
+      ...base,
+      kind: "llm",
+      ok: true,
+      content: reply.content ?? "",
+      tool_calls: (reply.tool_calls ?? []).map((t) => ({ id: t.id, name: t.name, args: t.args ?? {} })),
+      usage: { input_tokens: 3, output_tokens: 2 },
+    };
+  }
+
+  async function deliver(job: LlmJob | ToolJob, result: ExecutionResult, jobId?: string): Promise<void> {
+    const data: ResultJob = {
+      group_id: job.group_id,
+      turn_id: job.turn_id,
+      dispatch_id: job.dispatch_id,
+      result,
+    };
+    await orchestratorQueue.add("result", data, {
+      jobId: jobId ?? executionJobIds.result(job.dispatch_id),
+      attempts: 5,
+      backoff: { type: "exponential", delay: 100 },
+    });
+  }
+
+  const executor = new Worker(
+    EXECUTION_QUEUE,
+    async (job: Job) => {
+      const kind = job.name as "llm" | "tool";
+      const data = job.data as LlmJob | ToolJob;
+      if (job.attemptsMade === 0) jobs.push({ kind, data });
+      const script = scripts.get(data.group_id);
+      const reply = script ? await script(data, kind) : { content: "TASK_COMPLETE" };
+      if (reply === null) return;
+      await deliver(data, resultFor(data, kind, reply));
+    },
+    { connection: bullmq, prefix, concurrency: 16 },
+  );
+
+  return {
+    config,
+    pool,
+    redis,
+    orchestrator,
+    orchestratorQueue,
+    jobs,
+    scripts,
+    frames: (groupId) => frames.get(groupId) ?? [],
+    async createGroup(aliases) {
+      const userId = randomUUID();
+      const groupId = randomUUID();
+      await pool.query("insert into users (id, email, password_hash) values ($1, $2, 'x')", [
+        userId,
+        `${userId}@example.com`,
+      ]);
+      await pool.query("insert into groups (id, name, owner_id) values ($1, 'g', $2)", [groupId, userId]);
+      await pool.query("insert into group_participants (group_id, user_id, role) values ($1, $2, 'owner')", [
+        groupId,
+        userId,
+      ]);
+      const agents: Record<string, string> = {};
+      for (const alias of ["Orchestrator", ...aliases]) {
+        const id = randomUUID();
+        agents[alias] = id;
+        await pool.query(
+          `insert into agents (id, group_id, alias, provider, model, is_orchestrator)
+           values ($1, $2, $3, 'demo', 'demo', $4)`,
+          [id, groupId, alias, alias === "Orchestrator"],
+        );
+      }
+      return { groupId, userId, agents };
+    },
+    async post(g, content, postOpts = {}) {
+      const messageId = randomUUID();
+      const turnId = randomUUID();
+      const client = await pool.connect();
+      let message: Message;
+      try {
+        await client.query("begin");
+        ({ message } = await insertMessage(client, {
+          id: messageId,
+          group_id: g.groupId,
+          turn_id: turnId,
+          sender_type: "user",
+          sender_alias: "user",
+          sender_user_id: g.userId,
+          content,
+        }));
+        await client.query(
+          "insert into turns (id, group_id, message_id, message_seq, status) values ($1, $2, $3, $4, 'queued')",
+          [turnId, g.groupId, messageId, message.seq],
+        );
+        await client.query("commit");
+      } catch (err) {
+        await client.query("rollback");
+        throw err;
+      } finally {
+        client.release();
+      }
+      await redis.publish(groupChannel(prefix, g.groupId), JSON.stringify({ type: "message", message }));
+      if (postOpts.advance !== false) await orchestratorQueue.add("advance", { group_id: g.groupId });
+      return { messageId, turnId };
+    },
+    async cancel(g, turnId) {
+      await withGroupLock(pool, g.groupId, async (client) => {
+        await endTurn(client, redis, prefix, turnId, "cancelled");
+      });
+      await announceCancel(redis, prefix, g.groupId, turnId);
+      await orchestratorQueue.add("advance", { group_id: g.groupId });
+    },
+    deliver,
+    resultFor,
+    async waitTurn(turnId, timeoutMs = 10_000) {
+      return waitFor(async () => {
+        const { rows } = await pool.query<TurnRow>(
+          "select id, status, reason, steps, usage, started_at, ended_at from turns where id = $1",
+          [turnId],
+        );
+        return rows[0]?.status === "ended" ? rows[0] : undefined;
+      }, timeoutMs);
+    },
+    async messages(groupId) {
+      const { rows } = await pool.query<Message & { created_at: Date }>(
+        "select * from messages where group_id = $1 order by seq",
+        [groupId],
+      );
+      return rows;
+    },
+    async close() {
+      await executor.close();
+      await orchestrator.close();
+      await orchestratorQueue.close();
+      await sub.quit().catch(() => undefined);
+      await pool.end();
+      redis.disconnect();
+      bullmq.disconnect();
+    },
+  };
+}

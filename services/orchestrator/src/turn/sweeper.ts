@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import { deleteGraphState, type Logger } from "@synapse/shared";
+import type { Queue } from "bullmq";
+import type pg from "pg";
+import type { TurnRunner } from "./lifecycle.ts";
+
+export interface SweeperOptions {
+  pool: pg.Pool;
+  runner: TurnRunner;
+  /** Where `advance` jobs go. */
+  orchestratorQueue: Queue;
+  /** @defaultValue 5000 */
+  intervalMs?: number;
+  /** A running turn with no progress for this long ends with `error` (TURN_STALL_TIMEOUT_MS). */
+  stallMs: number;
+  /** Graph state of ended or deleted turns is collected every this many sweeps. @defaultValue 12 */
+  gcEvery?: number;
+  logger: Logger;
+}
+
+export interface Sweeper {
+  /** Runs one sweep now (also what the timer does). */
+  sweep(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The orchestrator's safety net, run at start and every few seconds in every orchestrator process
+ * (each action is idempotent and taken under the group lock):
+ * - a queued turn in a group with no running turn gets an `advance` (a gateway that died between
+ *   its commit and its enqueue, or an `advance` that failed, loses nothing);
+ * - a running turn with no progress for `stallMs` ends with `error` and a visible notice;
+ * - graph state left behind by turns that ended or were deleted is removed.
+ */
+export function startSweeper(opts: SweeperOptions): Sweeper {
+  const { pool, runner, orchestratorQueue, logger } = opts;
+  const intervalMs = opts.intervalMs ?? 5000;
+  const gcEvery = opts.gcEvery ?? 12;
+  let count = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  async function sweepOnce(): Promise<void> {
+    const waiting = await pool.query<{ group_id: string }>(
+      `select distinct q.group_id from turns q
+        where q.status = 'queued'
+          and not exists (select 1 from turns r where r.group_id = q.group_id and r.status = 'running')
+        limit 1000`,
+    );
+    if (waiting.rows.length > 0) {
+      await orchestratorQueue.addBulk(
+        waiting.rows.map((r) => ({
+          name: "advance",
+          data: { group_id: r.group_id },
+          opts: { jobId: randomUUID() },
+        })),
+      );
+      logger.info({ groups: waiting.rows.length }, "sweeper advanced idle groups");
+    }
+    const stalled = await pool.query<{ id: string; group_id: string }>(
+      `select id, group_id from turns
+        where status = 'running' and updated_at < now() - $1::float8 * interval '1 millisecond'
+        limit 1000`,
+      [opts.stallMs],
+    );
+    for (const t of stalled.rows)
+      await runner.failTurn(t.group_id, t.id, "stalled", { staleForMs: opts.stallMs });
+    if (count++ % gcEvery === 0) await collectGraphState(pool);
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      await sweepOnce();
+    } catch (err) {
+      logger.error({ err }, "sweep failed");
+    }
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick().finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  }
+
+  running = tick().finally(schedule);
+  return {
+    sweep: () => {
+      running = running.then(tick);
+      return running;
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+/** Deletes the checkpoints of threads whose turn has ended or no longer exists. */
+async function collectGraphState(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ thread_id: string }>(
+    `select distinct c.thread_id from public.checkpoints c
+      where not exists (
+        select 1 from turns t
+         where t.id = case when c.thread_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                           then c.thread_id::uuid end
+           and t.status <> 'ended')
+      limit 1000`,
+  );
+  if (rows.length > 0)
+    await deleteGraphState(
+      pool,
+      rows.map((r) => r.thread_id),
+      { tablesExist: true },
+    );
+}

@@ -1,0 +1,189 @@
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import {
+  advanceJobSchema,
+  type Config,
+  createLogger,
+  defaultJobOptions,
+  EXECUTION_QUEUE,
+  type Logger,
+  ORCHESTRATOR_QUEUE,
+  resultJobSchema,
+  startHeartbeat,
+  workerOptions,
+} from "@synapse/shared";
+import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { applyEffects, type EffectDeps } from "./graph/effects.ts";
+import { buildTurnGraph } from "./graph/graph.ts";
+import { TurnRunner } from "./turn/lifecycle.ts";
+import { startSweeper } from "./turn/sweeper.ts";
+
+export interface OrchestratorDeps {
+  /** Reads QUEUE_PREFIX, MAX_STEPS_PER_TURN, ORCHESTRATOR_CONCURRENCY, TURN_STALL_TIMEOUT_MS (and logging). */
+  config: Config;
+  /**
+   * PostgreSQL. A job holds one connection for the group lock and uses one or two more for its
+   * writes and checkpoint: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2 connections.
+   */
+  pool: pg.Pool;
+  /** Redis for publishing frames and the heartbeat. */
+  redis: Redis;
+  /** Redis for BullMQ (created with `createRedis(url, { bullmq: true })`). */
+  bullmq: Redis;
+  logger?: Logger;
+  /**
+   * The checkpointer; by default a PostgresSaver on `pool`, whose `setup()` runs here.
+   * @defaultValue PostgresSaver
+   */
+  checkpointer?: BaseCheckpointSaver;
+  /** @defaultValue 5000 */
+  sweepIntervalMs?: number;
+  /** Register in the heartbeat set read by `/ready`. @defaultValue true */
+  heartbeat?: boolean;
+  /** Test hook, called after each side effect of a step (fault injection). */
+  afterEffect?: EffectDeps["afterEffect"];
+}
+
+export interface Orchestrator {
+  /** Runs a sweep now (tests). */
+  sweep(): Promise<void>;
+  /** Stops taking jobs, lets running ones finish, stops the sweeper and heartbeat. Leaves `pool` and the Redis clients open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an orchestrator in this process: a BullMQ worker on the orchestrator queue running turn
+ * steps through the graph (compiled once here), the sweeper and the heartbeat.
+ */
+export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchestrator> {
+  const { config, pool, redis } = deps;
+  const prefix = config.QUEUE_PREFIX;
+  const logger = deps.logger ?? createLogger(config, "orchestrator");
+  const checkpointer = deps.checkpointer ?? (await postgresCheckpointer(pool));
+
+  const executionQueue = new Queue(EXECUTION_QUEUE, { connection: deps.bullmq, prefix, defaultJobOptions });
+  const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {
+    connection: deps.bullmq,
+    prefix,
+    defaultJobOptions,
+  });
+  const effects: EffectDeps = { pool, redis, prefix, executionQueue, afterEffect: deps.afterEffect };
+  const graph = buildTurnGraph({ checkpointer, apply: (turn, list) => applyEffects(effects, turn, list) });
+  const runner = new TurnRunner({ pool, redis, prefix, graph, maxSteps: config.MAX_STEPS_PER_TURN, logger });
+
+  const worker = new Worker(
+    ORCHESTRATOR_QUEUE,
+    (job: Job) => processJob(runner, logger, job),
+    workerOptions(deps.bullmq, prefix, config.ORCHESTRATOR_CONCURRENCY),
+  );
+  worker.on("error", (err) => logger.error({ err }, "orchestrator worker error"));
+  worker.on("failed", (job, err) => {
+    if (job) void onFailed(runner, logger, job, err);
+  });
+
+  const sweeper = startSweeper({
+    pool,
+    runner,
+    orchestratorQueue,
+    intervalMs: deps.sweepIntervalMs,
+    stallMs: config.TURN_STALL_TIMEOUT_MS,
+    logger,
+  });
+  const stopHeartbeat =
+    deps.heartbeat === false ? async () => undefined : startHeartbeat(redis, prefix, "orchestrator");
+  logger.info({ prefix, concurrency: config.ORCHESTRATOR_CONCURRENCY }, "orchestrator started");
+
+  return {
+    sweep: () => sweeper.sweep(),
+    async close() {
+      await sweeper.stop();
+      await worker.close();
+      await stopHeartbeat();
+      await Promise.all([executionQueue.close(), orchestratorQueue.close()]);
+      logger.info("orchestrator stopped");
+    },
+  };
+}
+
+/** A PostgresSaver on `pool`, its tables created once (serialised across processes starting together). */
+async function postgresCheckpointer(pool: pg.Pool): Promise<PostgresSaver> {
+  const saver = new PostgresSaver(pool);
+  const client = await pool.connect();
+  try {
+    await client.query("select pg_advisory_lock(hashtextextended('synapse:checkpointer-setup', 0))");
+    await saver.setup();
+  } finally {
+    await client
+      .query("select pg_advisory_unlock(hashtextextended('synapse:checkpointer-setup', 0))")
+      .catch(() => undefined);
+    client.release();
+  }
+  return saver;
+}
+
+async function processJob(runner: TurnRunner, logger: Logger, job: Job): Promise<void> {
+  const started = performance.now();
+  const fields: Record<string, unknown> = { job_id: job.id, job: job.name, attempt: job.attemptsMade + 1 };
+  let status = "failed";
+  try {
+    switch (job.name) {
+      case "advance": {
+        const data = parse(advanceJobSchema, job);
+        fields.group_id = data.group_id;
+        await runner.advance(data.group_id);
+        break;
+      }
+      case "result": {
+        const data = parse(resultJobSchema, job);
+        Object.assign(fields, {
+          group_id: data.group_id,
+          turn_id: data.turn_id,
+          dispatch_id: data.dispatch_id,
+        });
+        await runner.onResult(data);
+        break;
+      }
+      default:
+        throw new UnrecoverableError(`unknown orchestrator job "${job.name}"`);
+    }
+    status = "done";
+  } catch (err) {
+    fields.err = err;
+    throw err;
+  } finally {
+    const ms = Math.round((performance.now() - started) * 100) / 100;
+    if (status === "done") logger.debug({ ...fields, ms }, "orchestrator job done");
+    else logger.warn({ ...fields, ms }, "orchestrator job failed");
+  }
+}
+
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+  job: Job,
+): T {
+  const parsed = schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`malformed ${job.name} job`);
+  return parsed.data;
+}
+
+const failedJobIds = advanceJobSchema.extend({ turn_id: resultJobSchema.shape.turn_id.optional() });
+
+/** A job that failed for good (attempts exhausted, or stalled too often) ends its turn with `error`. */
+async function onFailed(runner: TurnRunner, logger: Logger, job: Job, err: Error): Promise<void> {
+  try {
+    if ((await job.getState()) !== "failed") return;
+    const ids = failedJobIds.safeParse(job.data);
+    if (!ids.success) return;
+    const groupId = ids.data.group_id;
+    const turnId = job.name === "result" ? (ids.data.turn_id ?? null) : null;
+    logger.error(
+      { job_id: job.id, job: job.name, group_id: groupId, turn_id: turnId, err },
+      "orchestrator job gave up",
+    );
+    await runner.failTurn(groupId, turnId, "failed");
+  } catch (e) {
+    logger.error({ job_id: job.id, err: e }, "could not end the turn of a failed job");
+  }
+}
