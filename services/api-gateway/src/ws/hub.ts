@@ -62,20 +62,27 @@ export class Hub {
   private closed = false;
 
   constructor(private readonly opts: HubOptions) {
-    this.sub = createRedis(opts.redisUrl, { name: "synapse-gateway-ws" });
+    this.sub = createRedis(opts.redisUrl, { name: `${opts.prefix}-gateway-ws` });
     this.sub.on("message", (channel: string, raw: string) => this.onChannelMessage(channel, raw));
     this.sub.on("ready", () => {
-      // frames published while the connection was down are lost: read the messages from the database
-      if (this.readyOnce) for (const g of this.groups.values()) if (g.live) this.enqueue(g, RESYNC);
+      if (this.readyOnce) void this.resyncAfterReconnect();
       this.readyOnce = true;
     });
   }
 
-  /** Number of groups with a subscription (for tests and metrics). */
-  get subscribedGroups(): number {
-    let n = 0;
-    for (const g of this.groups.values()) if (g.accepting) n++;
-    return n;
+  /**
+   * Frames published while the subscriber was disconnected are lost: once ioredis has subscribed
+   * again (a PING is answered after the SUBSCRIBEs it sent first), every live group reads the
+   * messages committed meanwhile from the database.
+   */
+  private async resyncAfterReconnect(): Promise<void> {
+    try {
+      await this.sub.ping();
+    } catch {
+      return; // disconnected again: the next "ready" resyncs
+    }
+    this.opts.logger.info({ groups: this.groups.size }, "ws: subscriber reconnected, resyncing groups");
+    for (const g of this.groups.values()) if (g.live) this.enqueue(g, RESYNC);
   }
 
   /**

@@ -234,6 +234,31 @@ describe("several gateway processes", () => {
   });
 });
 
+describe("subscriber reconnect", () => {
+  it("delivers from the database the messages published while the subscriber was down", async () => {
+    const own = testConfig();
+    const ownGw = await startGateway(own, res.pool);
+    try {
+      const { groupId, users } = await seedGroup(own, res.pool);
+      const c = TestClient.connect(`${ownGw.url}/ws/${groupId}?token=${users[0]!.token}`);
+      await waitLive([c], res.redis, own.QUEUE_PREFIX, groupId);
+      const list = (await res.redis.client("LIST")) as string;
+      const id = /id=(\d+) .*name=(\S+)/
+        .exec(list.split("\n").find((l) => l.includes(`name=${own.QUEUE_PREFIX}-gateway-ws `)) ?? "")
+        ?.at(1);
+      expect(id).toBeDefined();
+      await res.redis.client("KILL", "ID", id!);
+      // published while nobody of this gateway listens: lost on the wire
+      for (let i = 1; i <= 3; i++) await postMessage(res.pool, res.redis, own.QUEUE_PREFIX, groupId, `${i}`);
+      await c.until((f) => f.length >= 3, 10_000, "resynced messages");
+      expect(c.seqs()).toEqual([1, 2, 3]);
+      c.close();
+    } finally {
+      await ownGw.close();
+    }
+  });
+});
+
 describe("back-pressure", () => {
   it("closes a slow consumer with 1013 without delaying a fast one; it catches up with ?after=", async () => {
     const { groupId, users } = await seedGroup(config, res.pool);
