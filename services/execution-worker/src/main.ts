@@ -43,6 +43,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
+  // a stray rejection inside a client library must not take the worker (and its jobs) down
+  process.on("unhandledRejection", (err) => log.error({ err: String(err) }, "unhandled rejection"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }

@@ -84,7 +84,12 @@ export async function addMessage(pool: pg.Pool, g: SeededGroup, m: Partial<NewMe
   return message;
 }
 
-export function llmJob(g: SeededGroup, agent: AgentRow, untilSeq: number, turnId = randomUUID()): LlmJob {
+export function llmJob(
+  g: SeededGroup,
+  agent: AgentRow,
+  untilSeq: number,
+  turnId: string = randomUUID(),
+): LlmJob {
   return {
     group_id: g.groupId,
     turn_id: turnId,
@@ -101,7 +106,7 @@ export function toolJob(
   agent: AgentRow,
   name: string,
   args: Record<string, unknown>,
-  turnId = randomUUID(),
+  turnId: string = randomUUID(),
 ): ToolJob {
   return {
     group_id: g.groupId,
@@ -140,6 +145,19 @@ export class QueueDriver {
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`no result for dispatch ${dispatchId} after ${timeoutMs} ms`);
+  }
+  /** Waits until the execution job of a dispatch is completed (or failed); returns its state. */
+  async settled(kind: "llm" | "tool", dispatchId: string, timeoutMs = 10_000): Promise<string> {
+    const id = bullmqSafe(jobIds[kind](dispatchId));
+    const until = Date.now() + timeoutMs;
+    let state = "missing";
+    while (Date.now() < until) {
+      const job = await this.exec.getJob(id);
+      state = job ? await job.getState() : "missing";
+      if (state === "completed" || state === "failed") return state;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return state;
   }
   async hasResult(dispatchId: string): Promise<boolean> {
     return (await this.results.getJob(resultJobId(dispatchId))) !== undefined;

@@ -45,12 +45,16 @@ export function geminiProvider(opts: GeminiProviderOptions): ProviderFactory {
     // `client` is private in the typings; it is the @google/generative-ai GenerativeModel
     const client = (model as unknown as { client: { generateContentStream: StreamFn } }).client;
     const original = client.generateContentStream.bind(client);
-    client.generateContentStream = (request, options) => {
+    client.generateContentStream = async (request, options) => {
       const r = request as { contents?: Content[] };
-      return original(
+      const out = (await original(
         r && Array.isArray(r.contents) ? { ...r, contents: mergeSameRoleContents(r.contents) } : request,
         options,
-      );
+      )) as { response?: Promise<unknown> };
+      // the SDK tees the stream into `response`, which LangChain never awaits: when the stream is
+      // aborted that promise rejects, and an unhandled rejection would take the process down
+      out.response?.catch(() => undefined);
+      return out;
     };
     return model;
   };

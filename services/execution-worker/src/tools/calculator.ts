@@ -132,7 +132,8 @@ export function evaluate(expression: string): number {
     }
     if (t.kind === "name") {
       i++;
-      const f = FUNCTIONS[t.value];
+      // own properties only: "constructor" or "__proto__" must not reach Object.prototype
+      const f = Object.hasOwn(FUNCTIONS, t.value) ? FUNCTIONS[t.value] : undefined;
       if (f) {
         expect("(");
         if (++depth > 100) throw new CalculatorError("expression nested too deeply");
@@ -150,7 +151,7 @@ export function evaluate(expression: string): number {
         if (t.value === "sqrt" && args[0]! < 0) throw new CalculatorError("square root of a negative number");
         return f.fn(...args);
       }
-      const c = CONSTANTS[t.value];
+      const c = Object.hasOwn(CONSTANTS, t.value) ? CONSTANTS[t.value] : undefined;
       if (c !== undefined) return c;
       throw new CalculatorError(`unknown name "${t.value}" at position ${t.pos + 1}`);
     }

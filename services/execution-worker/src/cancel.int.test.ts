@@ -1,0 +1,109 @@
+import { announceCancel, cancelKey } from "@synapse/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeLlmServer, startFakeLlmServer } from "../../../test/fakes/llm-server.ts";
+import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
+import {
+  addMessage,
+  collectFrames,
+  llmJob,
+  QueueDriver,
+  seedGroup,
+  sleep,
+  toolJob,
+} from "./test-fixtures.ts";
+import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
+
+const res = testResources();
+let fake: FakeLlmServer;
+let worker: ExecutionWorker;
+let driver: QueueDriver;
+let prefix: string;
+
+beforeAll(async () => {
+  fake = await startFakeLlmServer();
+  const config = testConfig({
+    OPENAI_API_KEY: "sk-test",
+    OPENAI_BASE_URL: fake.openaiBaseUrl,
+    CLAUDE_API_KEY: "c-test",
+    ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
+    GEMINI_API_KEY: "g-test",
+    GEMINI_BASE_URL: fake.geminiBaseUrl,
+    TAVILY_API_KEY: "tvly-test",
+    TAVILY_BASE_URL: fake.tavilyBaseUrl,
+  });
+  prefix = config.QUEUE_PREFIX;
+  worker = await startExecutionWorker({ config, pool: res.pool, backoff: { baseMs: 10 } });
+  driver = new QueueDriver(testUrls().redisUrl, prefix);
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await driver?.close();
+  await fake?.close();
+  await res.close();
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+
+describe.each(["openai", "claude", "gemini"] as const)("cancel during a slow %s stream", (provider) => {
+  it("aborts the request, publishes nothing after the cancel and adds no result", async () => {
+    const g = await seedGroup(res.pool, { agents: [{ alias: "Slow", provider, model: `slow-${provider}` }] });
+    const m = await addMessage(res.pool, g, { content: "tell me a long story" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    fake.respond({ text: Array.from({ length: 40 }, (_, i) => `word${i}`).join(" "), chunkDelayMs: 50 });
+    const sub = await collectFrames(testUrls().redisUrl, prefix, g.groupId);
+    const before = fake.requests.length;
+    await driver.addLlm(job);
+    await waitFor(() => sub.frames.some((f) => f.type === "token"));
+    await announceCancel(res.redis, prefix, g.groupId, job.turn_id);
+    await sleep(600);
+    await sub.close();
+
+    const req = fake.requests.slice(before).find((r) => r.model === `slow-${provider}`)!;
+    expect(req.closedEarly).toBe(true);
+    const cancelAt = sub.frames.findIndex((f) => f.type === "_turn.cancelled");
+    expect(cancelAt).toBeGreaterThan(0);
+    expect(sub.frames.slice(cancelAt + 1)).toEqual([]);
+    const streamed = sub.frames.filter((f) => f.type === "token").length;
+    expect(streamed).toBeLessThan(40);
+    expect(await driver.hasResult(job.dispatch_id)).toBe(false);
+  });
+});
+
+describe("cancel", () => {
+  it("a job of an already cancelled turn does nothing", async () => {
+    const g = await seedGroup(res.pool, {
+      agents: [{ alias: "Late", provider: "openai", model: "late-model" }],
+    });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    await res.redis.set(cancelKey(prefix, job.turn_id), "1", "EX", 60);
+    const before = fake.requests.length;
+    await driver.addLlm(job);
+    const state = await driver.settled("llm", job.dispatch_id);
+    expect(state).toBe("completed");
+    expect(fake.requests.slice(before).some((r) => r.model === "late-model")).toBe(false);
+    expect(await driver.hasResult(job.dispatch_id)).toBe(false);
+  });
+
+  it("aborts an in-flight web_search", async () => {
+    const g = await seedGroup(res.pool, { agents: [{ alias: "Searcher", tools: ["web_search"] }] });
+    fake.onSearch(async () => ({ delayMs: 2000, results: [] }));
+    const job = toolJob(g, g.agents[0]!, "web_search", { query: "slow things" });
+    const before = fake.searches.length;
+    await driver.addTool(job);
+    await waitFor(() => fake.searches.length > before);
+    const t0 = Date.now();
+    await announceCancel(res.redis, prefix, g.groupId, job.turn_id);
+    // the job ends well before the search would have answered
+    expect(await driver.settled("tool", job.dispatch_id, 1500)).toBe("completed");
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(await driver.hasResult(job.dispatch_id)).toBe(false);
+  });
+});
