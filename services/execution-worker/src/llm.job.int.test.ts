@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLlmServer, startFakeLlmServer } from "../../../test/fakes/llm-server.ts";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
+import { safeName } from "./context.ts";
 import { addMessage, collectFrames, llmJob, QueueDriver, seedGroup } from "./test-fixtures.ts";
 import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
@@ -192,5 +193,101 @@ describe("failures that need no request", () => {
     await driver.addLlm(job);
     const out = await driver.result(job.dispatch_id);
     expect(out.result).toMatchObject({ kind: "llm_error", error: { code: "agent_not_found" } });
+  });
+});
+
+describe.each([
+  ["openai", "ctx-openai"],
+  ["claude", "ctx-claude"],
+  ["gemini", "ctx-gemini"],
+] as const)("context on the wire (%s)", (provider, model) => {
+  it("sends own tool calls with their results, others as named users, no mid-history system role", async () => {
+    const g = await seedGroup(res.pool, {
+      agents: [
+        { alias: "Calc", provider, model, tools: ["calculator"] },
+        { alias: "Other", provider: "demo", model: "demo", tools: ["calculator"] },
+      ],
+    });
+    const [calc] = g.agents;
+    await addMessage(res.pool, g, { content: "add 1+1 and 2+2" });
+    await addMessage(res.pool, g, {
+      sender_type: "agent",
+      sender_alias: "Orchestrator",
+      content: "@[Calc] @[Other] please compute",
+    });
+    await addMessage(res.pool, g, {
+      sender_type: "agent",
+      sender_alias: "Calc",
+      content: "",
+      tool_calls: [
+        { id: "call_a", name: "calculator", args: { expression: "1+1" } },
+        { id: "call_b", name: "calculator", args: { expression: "2+2" } },
+      ],
+    });
+    await addMessage(res.pool, g, {
+      sender_type: "agent",
+      sender_alias: "Other",
+      content: "",
+      tool_calls: [{ id: "call_x", name: "calculator", args: { expression: "9" } }],
+    });
+    await addMessage(res.pool, g, {
+      sender_type: "tool",
+      sender_alias: "calculator",
+      content: "9",
+      tool_call_id: "call_x",
+    });
+    await addMessage(res.pool, g, {
+      sender_type: "tool",
+      sender_alias: "calculator",
+      content: "4",
+      tool_call_id: "call_b",
+    });
+    await addMessage(res.pool, g, {
+      sender_type: "system",
+      sender_alias: "system",
+      content: "Other is slow",
+    });
+    const last = await addMessage(res.pool, g, {
+      sender_type: "tool",
+      sender_alias: "calculator",
+      content: "2",
+      tool_call_id: "call_a",
+    });
+    fake.respond({ text: "1+1 is 2 and 2+2 is 4." });
+    const before = fake.requests.length;
+    const job = llmJob(g, calc!, last.seq);
+    await driver.addLlm(job);
+    const out = await driver.result(job.dispatch_id);
+    expect(out.result).toMatchObject({ kind: "llm", content: "1+1 is 2 and 2+2 is 4." });
+
+    const req = fake.requests.slice(before).find((r) => r.model === model)!;
+    const roles = req.messages.map((m) => m.role);
+    expect(roles).not.toContain("system");
+    const ai = req.messages.findIndex((m) => m.role === "assistant");
+    expect(req.messages[ai]!.tool_calls?.map((c) => c.name)).toEqual(["calculator", "calculator"]);
+    // both results follow the call at once, in call order; the other agent's result is not there
+    expect(req.messages.slice(ai + 1, ai + 3).map((m) => [m.role, m.content])).toEqual([
+      ["tool", "2"],
+      ["tool", "4"],
+    ]);
+    expect(req.messages.some((m) => m.content === "9")).toBe(false);
+    if (provider !== "gemini") {
+      const ids = req.messages[ai]!.tool_calls!.map((c) => c.id);
+      expect(ids).toEqual(["call_a", "call_b"]);
+      expect(req.messages.slice(ai + 1, ai + 3).map((m) => m.tool_call_id)).toEqual(ids);
+    } else {
+      // Gemini: both function responses in one content, right after the model's call
+      const contents = req.body.contents as { role: string; parts: Record<string, unknown>[] }[];
+      const callTurn = contents.findIndex((c) => c.parts.some((p) => "functionCall" in p));
+      expect(contents[callTurn + 1]!.parts.filter((p) => "functionResponse" in p)).toHaveLength(2);
+      for (let i = 1; i < contents.length; i++) expect(contents[i]!.role).not.toBe(contents[i - 1]!.role);
+    }
+    const all = req.messages.map((m) => m.content).join("\n");
+    expect(all).toContain(`[${g.email}]: add 1+1 and 2+2`);
+    expect(all).toContain("[Orchestrator]: @[Calc] @[Other] please compute");
+    expect(all).toContain("[system notice] Other is slow");
+    if (provider === "openai") {
+      expect(req.messages[0]).toMatchObject({ role: "user", name: safeName(g.email) });
+    }
   });
 });
