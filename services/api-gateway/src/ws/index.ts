@@ -45,6 +45,9 @@ export async function registerWebSocket(
   deps: WsDeps,
   options: WsOptions = {},
 ): Promise<() => Promise<void>> {
+  // the ws server is created by @fastify/websocket; its options are read at each upgrade
+  const wss = app.websocketServer as FastifyInstance["websocketServer"] | undefined;
+  if (!wss) throw new Error("registerWebSocket: await app.register(@fastify/websocket) first");
   const pingIntervalMs = options.pingIntervalMs ?? 30_000;
   const maxPayload = options.maxPayloadBytes ?? 16_384;
   const hub = new Hub({
@@ -57,8 +60,6 @@ export async function registerWebSocket(
   const ctx = { config: deps.config, pool: deps.pool, hub, logger: deps.logger, sockets };
   let shuttingDown = false;
 
-  // the ws server is created by @fastify/websocket; its options are read at each upgrade
-  const wss = app.websocketServer;
   if (!wss.options.maxPayload || wss.options.maxPayload > maxPayload) wss.options.maxPayload = maxPayload;
   wss.options.handleProtocols ??= selectProtocol;
 
