@@ -18,7 +18,7 @@ import type pg from "pg";
 import { applyEffects, type EffectDeps } from "./graph/effects.ts";
 import { buildTurnGraph } from "./graph/graph.ts";
 import { TurnRunner } from "./turn/lifecycle.ts";
-import { startSweeper } from "./turn/sweeper.ts";
+import { type SweepScope, startSweeper } from "./turn/sweeper.ts";
 
 export interface OrchestratorDeps {
   /** Reads QUEUE_PREFIX, MAX_STEPS_PER_TURN, ORCHESTRATOR_CONCURRENCY, TURN_STALL_TIMEOUT_MS (and logging). */
@@ -38,7 +38,11 @@ export interface OrchestratorDeps {
    * @defaultValue PostgresSaver
    */
   checkpointer?: BaseCheckpointSaver;
-  /** @defaultValue 5000 */
+  /**
+   * Time between sweeps; 0 turns automatic sweeps off (a sweep covers every group of the database:
+   * in-process tests sharing one database should pass 0 and call `sweep({ groupIds })`).
+   * @defaultValue 5000
+   */
   sweepIntervalMs?: number;
   /** Register in the heartbeat set read by `/ready`. @defaultValue true */
   heartbeat?: boolean;
@@ -47,8 +51,8 @@ export interface OrchestratorDeps {
 }
 
 export interface Orchestrator {
-  /** Runs a sweep now (tests). */
-  sweep(): Promise<void>;
+  /** Runs a sweep now, over every group or only `scope.groupIds` (tests). */
+  sweep(scope?: SweepScope): Promise<void>;
   /** Stops taking jobs, lets running ones finish, stops the sweeper and heartbeat. Leaves `pool` and the Redis clients open. */
   close(): Promise<void>;
 }
@@ -61,7 +65,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool, redis } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
-  const checkpointer = deps.checkpointer ?? (await postgresCheckpointer(pool));
+  const checkpointer = deps.checkpointer ?? (await setupCheckpointer(pool, new PostgresSaver(pool)));
 
   const executionQueue = new Queue(EXECUTION_QUEUE, { connection: deps.bullmq, prefix, defaultJobOptions });
   const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {
@@ -96,7 +100,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   logger.info({ prefix, concurrency: config.ORCHESTRATOR_CONCURRENCY }, "orchestrator started");
 
   return {
-    sweep: () => sweeper.sweep(),
+    sweep: (scope) => sweeper.sweep(scope),
     async close() {
       await sweeper.stop();
       await worker.close();
@@ -107,9 +111,11 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   };
 }
 
-/** A PostgresSaver on `pool`, its tables created once (serialised across processes starting together). */
-async function postgresCheckpointer(pool: pg.Pool): Promise<PostgresSaver> {
-  const saver = new PostgresSaver(pool);
+/** Runs the saver's `setup()` (creating its tables), serialised across processes starting together. */
+export async function setupCheckpointer<T extends { setup(): Promise<void> }>(
+  pool: pg.Pool,
+  saver: T,
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query("select pg_advisory_lock(hashtextextended('synapse:checkpointer-setup', 0))");

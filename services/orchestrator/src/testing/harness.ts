@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import {
   announceCancel,
   type Config,
   createPool,
   createRedis,
+  defaultJobOptions,
   EXECUTION_QUEUE,
   type ExecutionResult,
   endTurn,
@@ -22,7 +24,18 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import { testConfig, testUrls } from "../../../../test/support/services.ts";
 import { executionJobIds } from "../graph/job-ids.ts";
-import { type Orchestrator, type OrchestratorDeps, startOrchestrator } from "../worker.ts";
+import type { Effect, TurnState } from "../graph/state.ts";
+import { type Orchestrator, setupCheckpointer, startOrchestrator } from "../worker.ts";
+
+/** A PostgresSaver whose next `put` for a thread can be made to fail, as if the process died before its checkpoint. */
+class FlakySaver extends PostgresSaver {
+  readonly failPut = new Set<string>();
+  override async put(...args: Parameters<PostgresSaver["put"]>): ReturnType<PostgresSaver["put"]> {
+    const thread = String(args[0].configurable?.thread_id);
+    if (this.failPut.delete(thread)) throw new Error("injected: checkpoint lost");
+    return super.put(...args);
+  }
+}
 
 /**
  * Integration-test rig: real PostgreSQL and Redis, the real orchestrator in-process, and in place of
@@ -58,6 +71,12 @@ export interface Harness {
   jobs: { kind: "llm" | "tool"; data: LlmJob | ToolJob }[];
   /** Per group: how the executor answers. */
   scripts: Map<string, Script>;
+  /** Fault injection: called after each side effect of a step (throw to fail the step there). */
+  hooks: { afterEffect?: (effect: Effect, turn: TurnState) => void | Promise<void> };
+  /** Makes the next checkpoint write of this turn fail. */
+  failNextCheckpoint(turnId: string): void;
+  /** Checkpoint failures asked for and not yet injected. */
+  pendingCheckpointFailures(): number;
   /** Frames published on each group's channel, in order. */
   frames(groupId: string): GroupFrame[];
   createGroup(agents: string[]): Promise<Group>;
@@ -104,11 +123,7 @@ export async function waitFor<T>(
   }
 }
 
-export async function startHarness(
-  opts: { env?: Record<string, string> } & Partial<
-    Pick<OrchestratorDeps, "afterEffect" | "checkpointer" | "sweepIntervalMs">
-  > = {},
-): Promise<Harness> {
+export async function startHarness(opts: { env?: Record<string, string> } = {}): Promise<Harness> {
   const config = testConfig({ ORCHESTRATOR_CONCURRENCY: "8", ...opts.env });
   const prefix = config.QUEUE_PREFIX;
   const { databaseUrl, redisUrl } = testUrls();
@@ -124,17 +139,20 @@ export async function startHarness(
   });
   await sub.psubscribe(`${prefix}:group:*`);
 
+  const hooks: Harness["hooks"] = {};
+  const saver = await setupCheckpointer(pool, new FlakySaver(pool));
   const orchestrator = await startOrchestrator({
     config,
     pool,
     redis,
     bullmq,
     heartbeat: false,
-    sweepIntervalMs: opts.sweepIntervalMs ?? 60_000,
-    afterEffect: opts.afterEffect,
-    checkpointer: opts.checkpointer,
+    // sweeps cover the whole database, which other test files share: tests sweep their own groups
+    sweepIntervalMs: 0,
+    afterEffect: (effect, turn) => hooks.afterEffect?.(effect, turn),
+    checkpointer: saver,
   });
-  const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix });
+  const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix, defaultJobOptions });
   const jobs: Harness["jobs"] = [];
   const scripts = new Map<string, Script>();
 
@@ -209,6 +227,9 @@ export async function startHarness(
     orchestratorQueue,
     jobs,
     scripts,
+    hooks,
+    failNextCheckpoint: (turnId) => saver.failPut.add(turnId),
+    pendingCheckpointFailures: () => saver.failPut.size,
     frames: (groupId) => frames.get(groupId) ?? [],
     async createGroup(aliases) {
       const userId = randomUUID();

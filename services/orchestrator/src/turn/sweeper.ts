@@ -9,7 +9,11 @@ export interface SweeperOptions {
   runner: TurnRunner;
   /** Where `advance` jobs go. */
   orchestratorQueue: Queue;
-  /** @defaultValue 5000 */
+  /**
+   * Time between sweeps; 0 turns automatic sweeps off (tests sharing a database call `sweep()`
+   * with a scope instead, since a sweep otherwise covers every group of the database).
+   * @defaultValue 5000
+   */
   intervalMs?: number;
   /** A running turn with no progress for this long ends with `error` (TURN_STALL_TIMEOUT_MS). */
   stallMs: number;
@@ -18,9 +22,13 @@ export interface SweeperOptions {
   logger: Logger;
 }
 
+export interface SweepScope {
+  groupIds?: string[];
+}
+
 export interface Sweeper {
-  /** Runs one sweep now (also what the timer does). */
-  sweep(): Promise<void>;
+  /** Runs one sweep now (what the timer does), over every group or only `scope.groupIds`. */
+  sweep(scope?: SweepScope): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,12 +49,14 @@ export function startSweeper(opts: SweeperOptions): Sweeper {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
 
-  async function sweepOnce(): Promise<void> {
+  async function sweepOnce(scope: SweepScope = {}): Promise<void> {
+    const groups = scope.groupIds ?? null;
     const waiting = await pool.query<{ group_id: string }>(
       `select distinct q.group_id from turns q
-        where q.status = 'queued'
+        where q.status = 'queued' and ($1::uuid[] is null or q.group_id = any($1))
           and not exists (select 1 from turns r where r.group_id = q.group_id and r.status = 'running')
         limit 1000`,
+      [groups],
     );
     if (waiting.rows.length > 0) {
       await orchestratorQueue.addBulk(
@@ -61,34 +71,35 @@ export function startSweeper(opts: SweeperOptions): Sweeper {
     const stalled = await pool.query<{ id: string; group_id: string }>(
       `select id, group_id from turns
         where status = 'running' and updated_at < now() - $1::float8 * interval '1 millisecond'
+          and ($2::uuid[] is null or group_id = any($2))
         limit 1000`,
-      [opts.stallMs],
+      [opts.stallMs, groups],
     );
     for (const t of stalled.rows)
       await runner.failTurn(t.group_id, t.id, "stalled", { staleForMs: opts.stallMs });
     if (count++ % gcEvery === 0) await collectGraphState(pool);
   }
 
-  async function tick(): Promise<void> {
+  async function tick(scope?: SweepScope): Promise<void> {
     try {
-      await sweepOnce();
+      await sweepOnce(scope);
     } catch (err) {
       logger.error({ err }, "sweep failed");
     }
   }
 
   function schedule(): void {
-    if (stopped) return;
+    if (stopped || intervalMs === 0) return;
     timer = setTimeout(() => {
       running = tick().finally(schedule);
     }, intervalMs);
     timer.unref();
   }
 
-  running = tick().finally(schedule);
+  if (intervalMs > 0) running = tick().finally(schedule);
   return {
-    sweep: () => {
-      running = running.then(tick);
+    sweep: (scope) => {
+      running = running.then(() => tick(scope));
       return running;
     },
     async stop() {
