@@ -63,6 +63,8 @@ function run(service: (typeof SERVICES)[number], env: NodeJS.ProcessEnv, restart
     cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    // own process group: a terminal's Ctrl-C reaches only the launcher, which stops services in order
+    detached: true,
   });
   children.set(service.name, child);
   prefixLines(child.stdout, service.name, process.stdout);
