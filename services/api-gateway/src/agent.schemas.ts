@@ -6,6 +6,7 @@ import {
   type ToolName,
 } from "@synapse/shared";
 import { z } from "zod";
+import { text } from "./schemas.ts";
 
 const RESERVED = new Set(["user", "system", "orchestrator"]);
 
@@ -42,9 +43,9 @@ function fields(config: Pick<Config, "OPENAI_ENDPOINTS">) {
     .describe(`One of ${known.join(", ")} (anthropic is stored as claude)`);
   return {
     alias,
-    role_prompt: z.string().max(20_000).describe("System prompt of the agent"),
+    role_prompt: text().max(20_000).describe("System prompt of the agent"),
     provider,
-    model: z.string().trim().min(1).max(200).describe("Any model name of the provider"),
+    model: text().trim().min(1).max(200).describe("Any model name of the provider"),
     temperature: z.number().min(0).max(2),
     tools,
   };

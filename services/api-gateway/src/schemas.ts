@@ -8,6 +8,9 @@ import { z } from "zod";
 /** Any 8-4-4-4-12 hex id (what PostgreSQL accepts); anything else is a malformed id → 422. */
 export const id = () => z.guid({ error: "must be a UUID" });
 
+/** A string PostgreSQL can store as text: NUL characters are refused (422), not a 500 at insert. */
+export const text = () => z.string().regex(/^[^\u0000]*$/, "must not contain NUL characters");
+
 export const errorSchema = z
   .object({
     detail: z.string().describe("What went wrong, for a person"),

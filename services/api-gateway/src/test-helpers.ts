@@ -43,6 +43,8 @@ export interface GroupDetail {
   id: string;
   name: string;
   owner_id: string;
+  created_at: string;
+  updated_at: string;
   members: { id: string; alias: string; is_orchestrator: boolean; [k: string]: unknown }[];
   participants: { user_id: string; email: string; role: string }[];
 }

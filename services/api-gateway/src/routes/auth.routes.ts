@@ -5,9 +5,13 @@ import { z } from "zod";
 import { hashPassword, verifyPassword } from "../auth/password.ts";
 import { issueAccessToken } from "../auth/tokens.ts";
 import type { RouteContext } from "../deps.ts";
-import { authErrorResponses, errorResponses, id, noQuery, secured } from "../schemas.ts";
+import { authErrorResponses, errorResponses, id, noQuery, secured, text } from "../schemas.ts";
 
-const email = z.email().max(254).describe("Stored as given; unique ignoring case");
+const email = z
+  .email()
+  .max(254)
+  .regex(/^[^\u0000]*$/)
+  .describe("Stored as given; unique ignoring case");
 const password = z.string().min(8).max(1024);
 
 const userSchema = z.object({ id: id(), email: z.string() }).meta({ id: "User" });
@@ -20,12 +24,12 @@ const tokenSchema = z
   .meta({ id: "AccessToken" });
 
 const loginJson = z.strictObject({
-  email: z.string().min(1).max(254),
+  email: text().min(1).max(254),
   password: z.string().min(1).max(1024),
 });
 /** The OAuth2 password-flow form (what Swagger UI's Authorize dialog and OAuth2 clients send). */
 const loginForm = z.strictObject({
-  username: z.string().min(1).max(254).describe("The email"),
+  username: text().min(1).max(254).describe("The email"),
   password: z.string().min(1).max(1024),
   grant_type: z.literal("password").optional(),
   scope: z.string().max(1000).optional(),

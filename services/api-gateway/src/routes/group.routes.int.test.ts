@@ -112,7 +112,7 @@ describe("PUT /groups/{id}", () => {
     const renamed = await gw.call("PUT", `/groups/${g.id}/`, { token: owner.token, body: { name: "new" } });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json().name).toBe("new");
-    expect(Date.parse(renamed.json().updated_at)).toBeGreaterThanOrEqual(Date.parse(g.created_at as string));
+    expect(Date.parse(renamed.json().updated_at)).toBeGreaterThanOrEqual(Date.parse(g.created_at));
     const forbidden = await gw.call("PUT", `/groups/${g.id}`, {
       token: participant.token,
       body: { name: "x" },

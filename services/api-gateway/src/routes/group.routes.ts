@@ -12,9 +12,9 @@ import { z } from "zod";
 import { agentCreateSchema, ORCHESTRATOR_ALIAS } from "../agent.schemas.ts";
 import type { RouteContext } from "../deps.ts";
 import { insertAgent, loadGroup, loadGroups, requireRole } from "../group.repo.ts";
-import { authErrorResponses, groupDetailSchema, groupParams, noQuery, secured } from "../schemas.ts";
+import { authErrorResponses, groupDetailSchema, groupParams, noQuery, secured, text } from "../schemas.ts";
 
-const name = z.string().trim().min(1).max(200);
+const name = text().trim().min(1).max(200);
 
 /** /groups: create, list, read, rename, delete. */
 export const groupRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {

@@ -104,6 +104,7 @@ describe("POST /groups/{id}/messages", () => {
       [{ content: "x".repeat(10_001) }, "body.content"],
       [{}, "body.content"],
       [{ content: 5 }, "body.content"],
+      [{ content: "nul \u0000 byte" }, "body.content"],
       [{ content: "hi", role: "system" }, "body.role"],
     ] as const) {
       const res = await gw.call("POST", `/groups/${g.id}/messages`, { token: owner.token, body });

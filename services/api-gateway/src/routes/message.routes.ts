@@ -14,7 +14,7 @@ import {
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RouteContext } from "../deps.ts";
-import { authErrorResponses, groupParams, messageSchema, noQuery, secured } from "../schemas.ts";
+import { authErrorResponses, groupParams, messageSchema, noQuery, secured, text } from "../schemas.ts";
 
 const seq = () => z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -29,8 +29,7 @@ const pageQuery = z.strictObject({
 });
 
 const postHeaders = z.looseObject({
-  "idempotency-key": z
-    .string()
+  "idempotency-key": text()
     .min(1)
     .max(200)
     .optional()
@@ -69,7 +68,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         params: groupParams,
         querystring: noQuery,
         headers: postHeaders,
-        body: z.strictObject({ content: z.string().min(1).max(10_000) }),
+        body: z.strictObject({ content: text().min(1).max(10_000) }),
         response: { 202: messageSchema, ...authErrorResponses(404, 409, 429) },
       },
     },

@@ -5,7 +5,15 @@ import { groupRole } from "../access.ts";
 import type { RouteContext } from "../deps.ts";
 import { BadRequestError } from "../errors.ts";
 import { requireRole } from "../group.repo.ts";
-import { authErrorResponses, groupParams, id, noQuery, participantSchema, secured } from "../schemas.ts";
+import {
+  authErrorResponses,
+  groupParams,
+  id,
+  noQuery,
+  participantSchema,
+  secured,
+  text,
+} from "../schemas.ts";
 
 const participantParams = z.strictObject({
   id: id().describe("Group id"),
@@ -26,7 +34,7 @@ export const participantRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = a
         security: secured,
         params: groupParams,
         querystring: noQuery,
-        body: z.strictObject({ email: z.string().trim().min(1).max(254) }),
+        body: z.strictObject({ email: text().trim().min(1).max(254) }),
         response: { 201: participantSchema, ...authErrorResponses(403, 404, 409) },
       },
     },

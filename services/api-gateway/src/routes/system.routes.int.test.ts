@@ -59,8 +59,9 @@ describe("GET /health and /ready", () => {
     const config = testConfig();
     const { redis, close } = testResources();
     const pool = createPool("postgres://nobody@127.0.0.1:1/none");
+    const connection = redis.duplicate({ maxRetriesPerRequest: null });
     const queue = new Queue("orchestrator", {
-      connection: redis.duplicate({ maxRetriesPerRequest: null }),
+      connection,
       prefix: config.QUEUE_PREFIX,
     });
     const app = await buildApp({
