@@ -1,7 +1,10 @@
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLlmServer, startFakeLlmServer } from "../../../test/fakes/llm-server.ts";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
 import { safeName } from "./context.ts";
+import { runLlmJob } from "./llm.job.ts";
+import { createProviderRegistry } from "./providers/registry.ts";
 import { addMessage, collectFrames, llmJob, QueueDriver, seedGroup } from "./test-fixtures.ts";
 import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
@@ -21,6 +24,7 @@ beforeAll(async () => {
     GEMINI_API_KEY: "test-gemini",
     GEMINI_BASE_URL: fake.geminiBaseUrl,
     LLM_MAX_RETRIES: "3",
+    OPENAI_ENDPOINTS: `local=${fake.openaiBaseUrl}`,
   });
   prefix = config.QUEUE_PREFIX;
   worker = await startExecutionWorker({ config, pool: res.pool, backoff: { baseMs: 10, maxMs: 50 } });
@@ -162,14 +166,11 @@ describe("retries", () => {
 
 describe("failures that need no request", () => {
   it("a provider without its key fails at once with a clear detail", async () => {
-    const config = testConfig({ QUEUE_PREFIX: prefix });
-    // same queue prefix, but this process has no keys: start a second worker only for this check
+    // a configuration without any key; the job is run directly, no worker needed
+    const config = testConfig();
     const g = await seedGroup(res.pool, { agents: [{ alias: "NoKey", provider: "claude", model: "x" }] });
     const m = await addMessage(res.pool, g, { content: "hi" });
     const job = llmJob(g, g.agents[0]!, m.seq);
-    const { runLlmJob } = await import("./llm.job.ts");
-    const { createProviderRegistry } = await import("./providers/registry.ts");
-    const pino = (await import("pino")).default;
     const out = await runLlmJob(
       job,
       new AbortController().signal,
@@ -289,5 +290,57 @@ describe.each([
     if (provider === "openai") {
       expect(req.messages[0]).toMatchObject({ role: "user", name: safeName(g.email) });
     }
+  });
+});
+
+describe("provider names", () => {
+  it.each([
+    ["anthropic", "alias-model", "anthropic"],
+    ["local", "llama3", "openai"],
+  ])("%s reaches the right protocol", async (providerName, model, protocol) => {
+    const g = await seedGroup(res.pool, { agents: [{ alias: "P", provider: providerName, model }] });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    fake.respond({ text: "hello" });
+    const before = fake.requests.length;
+    await driver.addLlm(job);
+    expect((await driver.result(job.dispatch_id)).result).toMatchObject({ kind: "llm", content: "hello" });
+    const req = fake.requests.slice(before).find((r) => r.model === model)!;
+    expect(req.provider).toBe(protocol);
+  });
+});
+
+describe("timeouts", () => {
+  it("an attempt slower than LLM_TIMEOUT_MS is aborted and retried", async () => {
+    const config = testConfig({
+      OPENAI_API_KEY: "k",
+      OPENAI_BASE_URL: fake.openaiBaseUrl,
+      LLM_TIMEOUT_MS: "1000",
+      LLM_MAX_RETRIES: "1",
+    });
+    const g = await seedGroup(res.pool, {
+      agents: [{ alias: "T", provider: "openai", model: "slow-then-fast" }],
+    });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    fake.respond({ text: "fast now" });
+    fake.enqueue({ text: "too late", delayMs: 1500 });
+    const before = fake.requests.length;
+    const out = await runLlmJob(
+      job,
+      new AbortController().signal,
+      {
+        config,
+        pool: res.pool,
+        redis: res.redis,
+        providers: createProviderRegistry(config),
+        backoff: { baseMs: 10 },
+      },
+      pino({ level: "silent" }),
+    );
+    expect(out).toMatchObject({ kind: "llm", content: "fast now" });
+    const reqs = fake.requests.slice(before).filter((r) => r.model === "slow-then-fast");
+    expect(reqs).toHaveLength(2);
+    expect(reqs[0]!.closedEarly).toBe(true);
   });
 });

@@ -1,0 +1,54 @@
+import { AIMessageChunk } from "@langchain/core/messages";
+import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
+import { afterAll, describe, expect, it } from "vitest";
+import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
+import { addMessage, llmJob, QueueDriver, seedGroup, sleep } from "./test-fixtures.ts";
+import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
+
+const res = testResources();
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of closers) await c().catch(() => undefined);
+  await res.close();
+});
+
+describe("crash recovery", () => {
+  it("a job whose worker died is picked up by another one (stalled-job recovery)", {
+    timeout: 45_000,
+  }, async () => {
+    const config = testConfig({ LLM_TIMEOUT_MS: "60000" });
+    let started = false;
+    // worker A takes the job and then "dies": its model never answers and its connections are cut
+    const a: ExecutionWorker = await startExecutionWorker({
+      config,
+      pool: res.pool,
+      concurrency: 1,
+      providers: {
+        flaky: () => {
+          started = true;
+          return new FakeStreamingChatModel({ sleep: 120_000, chunks: [new AIMessageChunk("never")] });
+        },
+      },
+    });
+    const driver = new QueueDriver(testUrls().redisUrl, config.QUEUE_PREFIX);
+    closers.push(() => driver.close());
+    const g = await seedGroup(res.pool, { agents: [{ alias: "Flaky", provider: "flaky", model: "m" }] });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = llmJob(g, g.agents[0]!, m.seq);
+    await driver.addLlm(job);
+    while (!started) await sleep(20);
+    await a.worker.close(true); // no more lock renewals: as if the process was killed
+    await a.close().catch(() => undefined);
+
+    const b = await startExecutionWorker({
+      config,
+      pool: res.pool,
+      providers: {
+        flaky: () => new FakeStreamingChatModel({ sleep: 1, chunks: [new AIMessageChunk("recovered")] }),
+      },
+    });
+    closers.push(() => b.close());
+    const out = await driver.result(job.dispatch_id, 30_000);
+    expect(out.result).toMatchObject({ kind: "llm", content: "recovered" });
+  });
+});
