@@ -1,0 +1,197 @@
+import {
+  type Config,
+  createLogger,
+  createPool,
+  createRedis,
+  defaultJobOptions,
+  ORCHESTRATOR_QUEUE,
+} from "@synapse/shared";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import WebSocket from "ws";
+import { buildApp } from "../../services/api-gateway/src/app.ts";
+import { type ExecutionWorker, startExecutionWorker } from "../../services/execution-worker/src/index.ts";
+import { type Orchestrator, startOrchestrator } from "../../services/orchestrator/src/index.ts";
+import { type FakeLlmServer, startFakeLlmServer } from "../fakes/llm-server.ts";
+import { testConfig } from "../support/services.ts";
+
+/**
+ * The whole stack in one process, on the run's real PostgreSQL and Redis, talking to a fake
+ * provider server over HTTP: the gateway listens on a real port, so tests use real HTTP and
+ * WebSocket clients exactly as a user would.
+ */
+export interface Stack {
+  config: Config;
+  url: string;
+  wsUrl: string;
+  pool: pg.Pool;
+  fake: FakeLlmServer;
+  orchestrator: Orchestrator;
+  worker: ExecutionWorker | undefined;
+  /** Starts an in-process execution worker (again). */
+  startWorker(): Promise<ExecutionWorker>;
+  api<T = any>(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>;
+  /** Registers a user and returns its token and id. */
+  user(): Promise<{ id: string; email: string; token: string }>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  env?: Record<string, string>;
+  /** Start no execution worker (a test brings its own, e.g. a child process). */
+  noWorker?: boolean;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const fake = await startFakeLlmServer();
+  const config = testConfig({
+    OPENAI_API_KEY: "sk-test",
+    OPENAI_BASE_URL: fake.openaiBaseUrl,
+    CLAUDE_API_KEY: "sk-ant-test",
+    ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
+    GEMINI_API_KEY: "gm-test",
+    GEMINI_BASE_URL: fake.geminiBaseUrl,
+    TAVILY_API_KEY: "tvly-test",
+    TAVILY_BASE_URL: fake.tavilyBaseUrl,
+    ORCHESTRATOR_PROVIDER: "openai",
+    ORCHESTRATOR_MODEL: "gpt-test",
+    RATE_LIMIT_AUTH_PER_MINUTE: "100000",
+    RATE_LIMIT_MESSAGES_PER_MINUTE: "100000",
+    PORT: "0",
+    ...opts.env,
+  });
+  const logger = createLogger(config, "e2e");
+  const pool = createPool(config.DATABASE_URL!, { max: 40 });
+  const redis = createRedis(config.REDIS_URL!);
+  const bullmq = createRedis(config.REDIS_URL!, { bullmq: true });
+  const queue = new Queue(ORCHESTRATOR_QUEUE, {
+    connection: bullmq,
+    prefix: config.QUEUE_PREFIX,
+    defaultJobOptions,
+  });
+  const app = await buildApp({ config, pool, redis, logger, orchestratorQueue: queue });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = app.server.address() as { port: number };
+  const orchestrator = await startOrchestrator({
+    config,
+    pool,
+    redis,
+    bullmq,
+    logger,
+    sweepIntervalMs: 0,
+    heartbeat: false,
+  });
+  const stack: Stack = {
+    config,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    pool,
+    fake,
+    orchestrator,
+    worker: undefined,
+    async startWorker() {
+      const w = await startExecutionWorker({ config, pool, logger, backoff: { baseMs: 10, maxMs: 50 } });
+      stack.worker = w;
+      return w;
+    },
+    async api(method, path, o = {}) {
+      const res = await fetch(`${stack.url}${path}`, {
+        method,
+        headers: {
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+          ...(o.body !== undefined ? { "content-type": "application/json" } : {}),
+        },
+        body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async user() {
+      const email = `e2e-${crypto.randomUUID()}@example.com`;
+      const reg = await stack.api("POST", "/auth/register", { body: { email, password: "correct horse" } });
+      const login = await stack.api("POST", "/auth/login", { body: { email, password: "correct horse" } });
+      return { id: reg.body.id, email, token: login.body.access_token };
+    },
+    async close() {
+      await stack.worker?.close();
+      await orchestrator.close();
+      await app.close();
+      await queue.close();
+      bullmq.disconnect();
+      redis.disconnect();
+      await pool.end();
+      await fake.close();
+    },
+  };
+  if (!opts.noWorker) await stack.startWorker();
+  return stack;
+}
+
+/** A WebSocket client that records every frame it receives. */
+export interface FrameLog {
+  frames: any[];
+  /** Resolves with the first frame matching `pred` (already received or future). */
+  waitFor(pred: (f: any) => boolean, timeoutMs?: number): Promise<any>;
+  close(): void;
+}
+
+export async function openSocket(
+  stack: Stack,
+  groupId: string,
+  token: string,
+  after?: number,
+): Promise<FrameLog> {
+  const q = new URLSearchParams({ token, ...(after !== undefined ? { after: String(after) } : {}) });
+  const ws = new WebSocket(`${stack.wsUrl}/ws/${groupId}?${q}`);
+  const frames: any[] = [];
+  const waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
+  ws.on("message", (data) => {
+    const f = JSON.parse(String(data));
+    frames.push(f);
+    for (const w of [...waiters])
+      if (w.pred(f)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(f);
+      }
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  return {
+    frames,
+    waitFor(pred, timeoutMs = 20_000) {
+      const found = frames.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(
+          () =>
+            reject(
+              new Error(`no matching frame in ${timeoutMs} ms; got ${frames.map((f) => f.type).join(",")}`),
+            ),
+          timeoutMs,
+        );
+        waiters.push({
+          pred,
+          resolve: (f) => {
+            clearTimeout(t);
+            resolve(f);
+          },
+        });
+      });
+    },
+    close: () => ws.close(),
+  };
+}
+
+/** Which agent a fake-provider request is for, from its system prompt ("You are <alias>, ..."). */
+export function agentOf(system: string | undefined): string {
+  return /You are ([^,]+),/.exec(system ?? "")?.[1] ?? "?";
+}
+
+export type { Redis };
