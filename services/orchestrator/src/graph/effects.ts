@@ -50,11 +50,14 @@ async function applyEffect(deps: EffectDeps, turn: TurnState, effect: Effect): P
       });
       return;
     case "dispatch": {
-      // context of the calls: everything stored so far (agents dispatched together don't see each other)
-      const { rows } = await pool.query<{ last_seq: number }>("select last_seq from groups where id = $1", [
-        turn.group_id,
-      ]);
-      const untilSeq = rows[0]?.last_seq ?? 0;
+      // Context bound of the calls: the turn's latest stored message. Agents dispatched together
+      // don't see each other's answers, and messages people posted meanwhile (each begins a later,
+      // queued turn) stay out of this turn's context instead of being answered twice.
+      const { rows } = await pool.query<{ seq: number }>(
+        "select coalesce(max(seq), 0) as seq from messages where group_id = $1 and turn_id = $2",
+        [turn.group_id, turn.turn_id],
+      );
+      const untilSeq = rows[0]?.seq ?? 0;
       for (const call of effect.calls)
         if (call.kind === "llm")
           await publishFrame(redis, prefix, turn.group_id, {

@@ -188,6 +188,23 @@ describe("turn order and cancel", () => {
     ]);
   });
 
+  it("keeps a message posted meanwhile (a later turn's) out of the running turn's context", async () => {
+    const g = await h.createGroup(["Alice"]);
+    h.scripts.set(g.groupId, (job) => ({ content: job.alias === "Alice" ? "6*7 = 42" : "TASK_COMPLETE" }));
+    const t1 = await h.post(g, "@Alice what is 6*7?", { advance: false });
+    const t2 = await h.post(g, "and then summarise", { advance: false });
+    await h.orchestratorQueue.add("advance", { group_id: g.groupId });
+    await h.waitTurn(t2.turnId);
+    const msgs = await h.messages(g.groupId);
+    const seqOf = (id: string) => msgs.find((m) => m.id === id)!.seq;
+    const [alice, orch] = llmJobs(t1.turnId).map((j) => j.data as LlmJob);
+    expect(alice!.until_seq).toBe(seqOf(t1.messageId));
+    expect(orch!.until_seq).toBe(seqOf(alice!.message_id));
+    expect(orch!.until_seq).toBeGreaterThan(seqOf(t2.messageId));
+    const [later] = llmJobs(t2.turnId).map((j) => j.data as LlmJob);
+    expect(later!.until_seq).toBe(seqOf(t2.messageId));
+  });
+
   it("stores and publishes nothing of a cancelled turn after the cancel, and starts the next one", async () => {
     const g = await h.createGroup(["Alice"]);
     const release = gate();
