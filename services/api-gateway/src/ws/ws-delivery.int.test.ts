@@ -147,6 +147,32 @@ describe("catch-up with ?after=", () => {
     ahead.close();
   });
 
+  it("replays a history larger than a page and than the send buffer, paced, without closing", async () => {
+    const { groupId, users } = await seedGroup(config, res.pool);
+    const body = "h".repeat(8000);
+    // 1,200 messages of ~8.3 KB: 10 MB, forty times the 256 KiB send bound of this gateway and more
+    // than the kernel's socket buffers take
+    await res.pool.query(
+      `with s as (update groups set last_seq = 1200 where id = $1)
+       insert into messages (id, group_id, seq, sender_type, sender_alias, content)
+       select gen_random_uuid(), $1, n, 'system', 'system', $2 || n from generate_series(1, 1200) n`,
+      [groupId, body],
+    );
+    const c = TestClient.connect(`${gw.url}/ws/${groupId}?after=0&token=${users[0]!.token}`);
+    // a client that does not read for a while: the replay must wait for it, not overflow and close
+    await c.opened;
+    c.ws.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    c.ws.resume();
+    await c.until((f) => f.length >= 1200, 20_000, "1200 messages");
+    expect(c.seqs()).toEqual(range(1, 1200));
+    expect((c.frames[1199]!.message as Message).content).toBe(`${body}1200`);
+    const m = await postMessage(res.pool, res.redis, prefix, groupId, "live");
+    await c.until((f) => f.length >= 1201);
+    expect(c.frames[1200]).toEqual({ type: "message", message: m });
+    c.close();
+  });
+
   it("loses and repeats nothing across a reconnect during a burst of crossing publishes", async () => {
     const { groupId, users } = await seedGroup(config, res.pool);
     const token = users[0]!.token;
