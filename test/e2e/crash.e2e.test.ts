@@ -1,0 +1,90 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentOf, openSocket, type Stack, startStack } from "./stack.ts";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ noWorker: true });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+describe("a worker process killed in the middle of an LLM call", () => {
+  it("the turn completes on another worker; nothing is stored or published twice", { timeout: 60_000 }, async () => {
+    let writerCalls = 0;
+    stack.fake.respond((req) => {
+      const who = agentOf(req.system);
+      if (who === "Writer") {
+        writerCalls += 1;
+        // the first attempt streams for a long time: its process is killed meanwhile
+        return writerCalls === 1
+          ? { chunks: Array.from({ length: 200 }, (_, i) => `slow${i} `), chunkDelayMs: 100 }
+          : { text: "Here is the poem." };
+      }
+      const answered = req.messages.some((m) => m.content.includes("Here is the poem."));
+      return { text: answered ? "All done. TASK_COMPLETE" : "@[Writer] write a poem" };
+    });
+    const owner = await stack.user();
+    const group = (
+      await stack.api("POST", "/groups", {
+        token: owner.token,
+        body: { name: "crash", members: [{ alias: "Writer", role_prompt: "", provider: "openai", model: "m" }] },
+      })
+    ).body;
+    const live = await openSocket(stack, group.id, owner.token);
+
+    // the worker as a real process, configured like the stack
+    const c = stack.config;
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "services/execution-worker/src/main.ts")], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: "test",
+        LOG_LEVEL: "warn",
+        DATABASE_URL: c.DATABASE_URL,
+        REDIS_URL: c.REDIS_URL,
+        QUEUE_PREFIX: c.QUEUE_PREFIX,
+        SECRET_KEY: c.SECRET_KEY,
+        OPENAI_API_KEY: "sk-test",
+        OPENAI_BASE_URL: stack.fake.openaiBaseUrl,
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      const posted = await stack.api("POST", `/groups/${group.id}/messages`, {
+        token: owner.token,
+        body: { content: "a poem please" },
+      });
+      await live.waitFor((f) => f.type === "token" && f.alias === "Writer", 30_000);
+      child.kill("SIGKILL");
+      await exited;
+      const killedAt = Date.now();
+      await stack.startWorker();
+
+      const ended = await live.waitFor((f) => f.type === "turn.ended" && f.turn_id === posted.body.turn_id, 40_000);
+      expect(ended.reason).toBe("completed");
+      // stalled-job recovery resumed the step within 15 s of a live worker (plus the rest of the turn)
+      expect(Date.now() - killedAt).toBeLessThan(20_000);
+      expect(writerCalls).toBe(2);
+
+      const stored = (await stack.api("GET", `/groups/${group.id}/messages`, { token: owner.token })).body;
+      expect(stored.map((m: any) => [m.seq, m.sender_alias, m.content])).toEqual([
+        [1, owner.email, "a poem please"],
+        [2, "Orchestrator", "@[Writer] write a poem"],
+        [3, "Writer", "Here is the poem."],
+        [4, "Orchestrator", "All done."],
+      ]);
+      const ids = live.frames.filter((f) => f.type === "message").map((f) => f.message.id);
+      expect(ids).toEqual(stored.map((m: any) => m.id));
+      expect(live.frames.filter((f) => f.type === "turn.ended")).toHaveLength(1);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      live.close();
+    }
+  });
+});
