@@ -1,7 +1,9 @@
 import { AIMessageChunk } from "@langchain/core/messages";
 import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
+import { createPool, jobIds } from "@synapse/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
+import { bullmqSafe } from "./job-ids.ts";
 import { addMessage, llmJob, QueueDriver, seedGroup, sleep } from "./test-fixtures.ts";
 import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
@@ -50,5 +52,21 @@ describe("crash recovery", () => {
     closers.push(() => b.close());
     const out = await driver.result(job.dispatch_id, 30_000);
     expect(out.result).toMatchObject({ kind: "llm", content: "recovered" });
+  });
+
+  it("a job that fails on its last attempt still hands the orchestrator an llm_error", async () => {
+    const config = testConfig();
+    const deadPool = createPool("postgres://nobody@127.0.0.1:1/none", { max: 1 });
+    closers.push(() => deadPool.end());
+    const w = await startExecutionWorker({ config, pool: deadPool });
+    closers.push(() => w.close());
+    const driver = new QueueDriver(testUrls().redisUrl, config.QUEUE_PREFIX);
+    closers.push(() => driver.close());
+    const g = await seedGroup(res.pool, { agents: [{ alias: "A" }] });
+    const job = llmJob(g, g.agents[0]!, 0);
+    await driver.exec.add("llm", job, { jobId: bullmqSafe(jobIds.llm(job.dispatch_id)), attempts: 1 });
+    const out = await driver.result(job.dispatch_id);
+    expect(out.result).toMatchObject({ kind: "llm_error", error: { code: "worker_error" } });
+    expect(await driver.settled("llm", job.dispatch_id)).toBe("failed");
   });
 });

@@ -5,11 +5,13 @@ import {
   defaultJobOptions,
   EXECUTION_QUEUE,
   type ExecutionResult,
+  type LlmJob,
   type Logger,
   llmJobSchema,
   ORCHESTRATOR_QUEUE,
   type ResultJob,
   resultJobSchema,
+  type ToolJob,
   toolJobSchema,
   workerOptions,
 } from "@synapse/shared";
@@ -69,6 +71,30 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
 
   const results = new Queue<ResultJob>(ORCHESTRATOR_QUEUE, { connection: bull, prefix, defaultJobOptions });
   const providers = createProviderRegistry(config, deps.providers);
+
+  const reportFinalFailure = async (data: LlmJob | ToolJob) => {
+    if (await cancels.isCancelled(data.turn_id)) return;
+    const base = { alias: data.alias, agent_id: data.agent_id, message_id: data.message_id };
+    const result: ExecutionResult =
+      "tool_call" in data
+        ? {
+            kind: "tool",
+            ok: true,
+            ...base,
+            tool_name: data.tool_call.name,
+            tool_call_id: data.tool_call.id,
+            content: `${data.tool_call.name} could not be run (internal error)`,
+            is_error: true,
+          }
+        : {
+            kind: "llm_error",
+            ok: false,
+            ...base,
+            error: { code: "worker_error", detail: "the call failed on the worker" },
+          };
+    const payload = { group_id: data.group_id, turn_id: data.turn_id, dispatch_id: data.dispatch_id, result };
+    await results.add("result", payload, { jobId: resultJobId(data.dispatch_id) });
+  };
 
   const process = async (job: Job): Promise<string> => {
     const started = Date.now();
@@ -130,6 +156,9 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
     } catch (err) {
       outcome = "failed";
       jlog.error({ err: err instanceof Error ? err.message : String(err) }, "execution job failed");
+      // last attempt: hand the orchestrator a failure it can show, rather than leaving the turn waiting
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1))
+        await reportFinalFailure(data).catch(() => undefined);
       throw err;
     } finally {
       handle.release();
