@@ -28,7 +28,10 @@ const REDACT = [
  * A pino logger for one process. JSON lines, with a readable form on a terminal in development.
  * @param service - written as `service` on every line
  */
-export function createLogger(config: Pick<Config, "LOG_LEVEL" | "NODE_ENV" | "LOG_FORMAT">, service: string): Logger {
+export function createLogger(
+  config: Pick<Config, "LOG_LEVEL" | "NODE_ENV" | "LOG_FORMAT">,
+  service: string,
+): Logger {
   const pretty =
     config.LOG_FORMAT === "pretty" ||
     (config.LOG_FORMAT === "auto" && config.NODE_ENV === "development" && process.stdout.isTTY);

@@ -96,11 +96,14 @@ export type ToolJob = z.infer<typeof toolJobSchema>;
 export type ExecutionResult = z.infer<typeof executionResultSchema>;
 export type ResultJob = z.infer<typeof resultJobSchema>;
 
-/** Deterministic job ids: adding the same job twice is a no-op while the first is retained. */
+/**
+ * Deterministic job ids: adding the same job twice is a no-op while the first is retained.
+ * No ':' in them: BullMQ 6 refuses custom ids with one ("Custom Id cannot contain :").
+ */
 export const jobIds = {
-  llm: (dispatchId: string) => `llm:${dispatchId}`,
-  tool: (dispatchId: string) => `tool:${dispatchId}`,
-  result: (dispatchId: string) => `result:${dispatchId}`,
+  llm: (dispatchId: string) => `llm-${dispatchId}`,
+  tool: (dispatchId: string) => `tool-${dispatchId}`,
+  result: (dispatchId: string) => `result-${dispatchId}`,
 } as const;
 
 /** Retention long enough for deterministic job ids to deduplicate retries. */

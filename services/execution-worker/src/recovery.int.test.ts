@@ -3,7 +3,6 @@ import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
 import { createPool, jobIds } from "@synapse/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
-import { bullmqSafe } from "./job-ids.ts";
 import { addMessage, llmJob, QueueDriver, seedGroup, sleep } from "./test-fixtures.ts";
 import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
@@ -64,7 +63,7 @@ describe("crash recovery", () => {
     closers.push(() => driver.close());
     const g = await seedGroup(res.pool, { agents: [{ alias: "A" }] });
     const job = llmJob(g, g.agents[0]!, 0);
-    await driver.exec.add("llm", job, { jobId: bullmqSafe(jobIds.llm(job.dispatch_id)), attempts: 1 });
+    await driver.exec.add("llm", job, { jobId: jobIds.llm(job.dispatch_id), attempts: 1 });
     const out = await driver.result(job.dispatch_id);
     expect(out.result).toMatchObject({ kind: "llm_error", error: { code: "worker_error" } });
     expect(await driver.settled("llm", job.dispatch_id)).toBe("failed");

@@ -21,7 +21,6 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { AgentRow } from "./agents.ts";
-import { bullmqSafe, resultJobId } from "./job-ids.ts";
 
 export interface SeededGroup {
   groupId: string;
@@ -131,16 +130,16 @@ export class QueueDriver {
     this.results = new Queue(ORCHESTRATOR_QUEUE, { connection: conn, prefix });
   }
   addLlm(job: LlmJob) {
-    return this.exec.add("llm", job, { jobId: bullmqSafe(jobIds.llm(job.dispatch_id)), attempts: 3 });
+    return this.exec.add("llm", job, { jobId: jobIds.llm(job.dispatch_id), attempts: 3 });
   }
   addTool(job: ToolJob) {
-    return this.exec.add("tool", job, { jobId: bullmqSafe(jobIds.tool(job.dispatch_id)), attempts: 3 });
+    return this.exec.add("tool", job, { jobId: jobIds.tool(job.dispatch_id), attempts: 3 });
   }
   /** The `result` job of a dispatch, once it exists. */
   async result(dispatchId: string, timeoutMs = 10_000): Promise<ResultJob> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      const job = await this.results.getJob(resultJobId(dispatchId));
+      const job = await this.results.getJob(jobIds.result(dispatchId));
       if (job) return job.data as ResultJob;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -148,7 +147,7 @@ export class QueueDriver {
   }
   /** Waits until the execution job of a dispatch is completed (or failed); returns its state. */
   async settled(kind: "llm" | "tool", dispatchId: string, timeoutMs = 10_000): Promise<string> {
-    const id = bullmqSafe(jobIds[kind](dispatchId));
+    const id = jobIds[kind](dispatchId);
     const until = Date.now() + timeoutMs;
     let state = "missing";
     while (Date.now() < until) {
@@ -160,7 +159,7 @@ export class QueueDriver {
     return state;
   }
   async hasResult(dispatchId: string): Promise<boolean> {
-    return (await this.results.getJob(resultJobId(dispatchId))) !== undefined;
+    return (await this.results.getJob(jobIds.result(dispatchId))) !== undefined;
   }
   async close() {
     await this.exec.close();

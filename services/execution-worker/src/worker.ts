@@ -5,6 +5,7 @@ import {
   defaultJobOptions,
   EXECUTION_QUEUE,
   type ExecutionResult,
+  jobIds,
   type LlmJob,
   type Logger,
   llmJobSchema,
@@ -18,7 +19,6 @@ import {
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type pg from "pg";
 import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
-import { resultJobId } from "./job-ids.ts";
 import { runLlmJob } from "./llm.job.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
 import type { BackoffOptions } from "./providers/retry.ts";
@@ -93,7 +93,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
             error: { code: "worker_error", detail: "the call failed on the worker" },
           };
     const payload = { group_id: data.group_id, turn_id: data.turn_id, dispatch_id: data.dispatch_id, result };
-    await results.add("result", payload, { jobId: resultJobId(data.dispatch_id) });
+    await results.add("result", payload, { jobId: jobIds.result(data.dispatch_id) });
   };
 
   const process = async (job: Job): Promise<string> => {
@@ -145,7 +145,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
         dispatch_id: data.dispatch_id,
         result,
       });
-      await results.add("result", payload, { jobId: resultJobId(data.dispatch_id) });
+      await results.add("result", payload, { jobId: jobIds.result(data.dispatch_id) });
       outcome =
         result.kind === "llm_error"
           ? "llm_error"
