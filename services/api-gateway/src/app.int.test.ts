@@ -64,6 +64,11 @@ describe("OpenAPI and docs", () => {
         if (op.security) expect(codes, where).toContain("401");
         if (path.includes("{id}")) expect(codes, where).toContain("404");
       }
+    const refs = [...res.body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    const components = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components
+      .schemas;
+    expect(refs.length).toBeGreaterThan(0);
+    expect(refs.filter((r) => !(r in components))).toEqual([]);
     const login = doc.paths["/auth/login"]!.post as unknown as {
       requestBody: { content: Record<string, unknown> };
     };

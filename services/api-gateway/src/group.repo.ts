@@ -48,8 +48,9 @@ export interface AgentInput {
   tools: string[];
 }
 
-/** Maps the per-group unique alias index to 409 `alias_taken`. */
+/** Maps the per-group unique alias index to 409 `alias_taken` (and a group deleted meanwhile to 404). */
 export function aliasConflict(err: unknown, alias: string | undefined): unknown {
+  if (pgCode(err) === "23503") return new NotFoundError("group");
   if (
     pgCode(err) === "23505" &&
     (err as { constraint?: string }).constraint === "agents_group_alias_lower_key"

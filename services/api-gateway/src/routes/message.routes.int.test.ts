@@ -129,6 +129,18 @@ describe("POST /groups/{id}/messages", () => {
     expect(stored.rows.map((r) => r.seq)).toEqual(seqs);
   });
 
+  it("posts racing the group's deletion get 202 or 404, never a 5xx", async () => {
+    const owner = await gw.user();
+    const g = await gw.group(owner);
+    const posts = Array.from({ length: 30 }, (_, i) => post(owner, g.id, `m${i}`));
+    const del = gw.call("DELETE", `/groups/${g.id}`, { token: owner.token });
+    const statuses = (await Promise.all(posts)).map((r) => r.statusCode);
+    expect((await del).statusCode).toBe(204);
+    expect(statuses.filter((s) => s !== 202 && s !== 404)).toEqual([]);
+    const left = await gw.pool.query("select count(*)::int as n from messages where group_id = $1", [g.id]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
   it("rate-limited per user: 429 with Retry-After and code rate_limited", async () => {
     const limited = await testGateway({ RATE_LIMIT_MESSAGES_PER_MINUTE: "3" });
     try {
@@ -174,6 +186,9 @@ describe("GET /groups/{id}/messages", () => {
     const cut = new Date(Date.parse(all[4].created_at) - 30 * 60_000).toISOString();
     expect(await seqs(`?before_timestamp=${encodeURIComponent(cut)}`)).toEqual([1, 2, 3, 4]);
     expect(await seqs(`?before_timestamp=${encodeURIComponent(cut)}&limit=2`)).toEqual([3, 4]);
+    expect(await seqs(`?before_timestamp=${encodeURIComponent(cut.replace("Z", "+00:00"))}`)).toHaveLength(4);
+    expect(await seqs("?before_timestamp=2000-01-01")).toEqual([]);
+    expect(await seqs("?before_timestamp=2999-01-01T00:00:00")).toHaveLength(12);
   });
 
   it.each([

@@ -22,8 +22,8 @@ const pageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: seq().optional().describe("Only messages with a smaller seq (the newest `limit` of them)"),
   after: seq().optional().describe("Only messages with a greater seq (the oldest `limit` of them)"),
-  before_timestamp: z.iso
-    .datetime({ offset: true })
+  before_timestamp: z
+    .union([z.iso.datetime({ offset: true, local: true }), z.iso.date()])
     .optional()
     .describe("Only messages created strictly before this instant"),
 });
@@ -94,6 +94,14 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
       let message: Message;
       try {
         message = await inTransaction(pool, async (client) => {
+          // holds off a concurrent removal of the poster or deletion of the group until commit
+          // (the group row first, as the group's deletion takes it first: no lock cycle)
+          const still = await client.query(
+            `select 1 from groups g join group_participants gp on gp.group_id = g.id and gp.user_id = $2
+              where g.id = $1 for key share of g, gp`,
+            [groupId, userId],
+          );
+          if (still.rowCount === 0) throw new NotFoundError("group");
           const { message } = await insertMessage(client, {
             id: randomUUID(),
             group_id: groupId,

@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, NotFoundError, publishFrame } from "@synapse/shared";
+import { ConflictError, ForbiddenError, NotFoundError, pgCode, publishFrame } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { groupRole } from "../access.ts";
@@ -47,11 +47,16 @@ export const participantRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = a
       );
       const found = user.rows[0];
       if (!found) throw new NotFoundError("user");
-      const added = await pool.query(
-        `insert into group_participants (group_id, user_id, role) values ($1, $2, 'member')
-         on conflict (group_id, user_id) do nothing`,
-        [groupId, found.id],
-      );
+      const added = await pool
+        .query(
+          `insert into group_participants (group_id, user_id, role) values ($1, $2, 'member')
+           on conflict (group_id, user_id) do nothing`,
+          [groupId, found.id],
+        )
+        .catch((err: unknown) => {
+          // the group was deleted meanwhile
+          throw pgCode(err) === "23503" ? new NotFoundError("group") : err;
+        });
       if (added.rowCount === 0)
         throw new ConflictError("already_participant", "this user is already in the group");
       return reply.code(201).send({ user_id: found.id, email: found.email, role: "member" as const });
