@@ -135,7 +135,7 @@ const bench: Bench = async (ctx) => {
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body: JSON.stringify({ content: "hello from the bench" }),
         connections: CONNECTIONS,
-        workers: 2,
+        workers: 1,
         duration: seconds,
       });
     await load(WARMUP_S);

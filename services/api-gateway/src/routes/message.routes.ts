@@ -94,14 +94,6 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
       let message: Message;
       try {
         message = await inTransaction(pool, async (client) => {
-          // holds off a concurrent removal of the poster or deletion of the group until commit
-          // (the group row first, as the group's deletion takes it first: no lock cycle)
-          const still = await client.query(
-            `select 1 from groups g join group_participants gp on gp.group_id = g.id and gp.user_id = $2
-              where g.id = $1 for key share of g, gp`,
-            [groupId, userId],
-          );
-          if (still.rowCount === 0) throw new NotFoundError("group");
           const { message } = await insertMessage(client, {
             id: randomUUID(),
             group_id: groupId,
@@ -124,6 +116,10 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
           const first = await byIdempotencyKey(userId, key);
           if (first) return reply.code(202).send(replay(first, groupId));
         }
+        // the group was deleted while this post waited for its row (checked here, not up front:
+        // a share lock on the group row would make every post contend for it)
+        const { rowCount } = await pool.query("select 1 from groups where id = $1", [groupId]);
+        if (rowCount === 0) throw new NotFoundError("group");
         throw err;
       }
 
