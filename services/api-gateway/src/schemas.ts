@@ -9,7 +9,8 @@ import { z } from "zod";
 export const id = () => z.guid({ error: "must be a UUID" });
 
 /** A string PostgreSQL can store as text: NUL characters are refused (422), not a 500 at insert. */
-export const text = () => z.string().regex(/^[^\u0000]*$/, "must not contain NUL characters");
+export const noNul = (s: string) => !s.includes("\0");
+export const text = () => z.string().refine(noNul, "must not contain NUL characters");
 
 export const errorSchema = z
   .object({

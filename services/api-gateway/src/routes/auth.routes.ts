@@ -5,12 +5,12 @@ import { z } from "zod";
 import { hashPassword, verifyPassword } from "../auth/password.ts";
 import { issueAccessToken } from "../auth/tokens.ts";
 import type { RouteContext } from "../deps.ts";
-import { authErrorResponses, errorResponses, id, noQuery, secured, text } from "../schemas.ts";
+import { authErrorResponses, errorResponses, id, noNul, noQuery, secured, text } from "../schemas.ts";
 
 const email = z
   .email()
   .max(254)
-  .regex(/^[^\u0000]*$/)
+  .refine(noNul, "must not contain NUL characters")
   .describe("Stored as given; unique ignoring case");
 const password = z.string().min(8).max(1024);
 
