@@ -36,12 +36,18 @@ function resolve(from: string, spec: string): string | undefined {
     if (!m || !dir) return undefined;
     target = path.join(dir, "src", m[2] ?? "index");
   }
-  for (const candidate of [target, target.replace(/\.js$/, ".ts"), `${target}.ts`, path.join(target, "index.ts")])
+  for (const candidate of [
+    target,
+    target.replace(/\.js$/, ".ts"),
+    `${target}.ts`,
+    path.join(target, "index.ts"),
+  ])
     if (candidate.endsWith(".ts") && existsSync(candidate)) return candidate;
   return undefined;
 }
 
-const importRe = /(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const importRe =
+  /(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 const files = roots.flatMap((r) => walk(r));
 const graph = new Map<string, string[]>();
 for (const f of files) {
@@ -70,7 +76,8 @@ function visit(node: string, stack: string[]): void {
 for (const f of files) if (!state.has(f)) visit(f, []);
 
 if (cycles.length) {
-  for (const c of cycles) process.stderr.write(`import cycle: ${c.map((p) => path.relative(root, p)).join(" -> ")}\n`);
+  for (const c of cycles)
+    process.stderr.write(`import cycle: ${c.map((p) => path.relative(root, p)).join(" -> ")}\n`);
   process.exit(1);
 }
 process.stdout.write(`no import cycles in ${files.length} modules\n`);

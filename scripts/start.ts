@@ -114,7 +114,11 @@ try {
   }
   if (!redisUrl) {
     say(`starting Redis (data in ${path.join(config.dataDir, "redis")})`);
-    const redis = await startRedis({ dataDir: path.join(config.dataDir, "redis"), allowInstall: true, detached: true });
+    const redis = await startRedis({
+      dataDir: path.join(config.dataDir, "redis"),
+      allowInstall: true,
+      detached: true,
+    });
     servers.push(redis);
     redisUrl = redis.url;
   }

@@ -203,7 +203,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalServer>
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
     if (pid > 0 && isAlive(pid))
-      throw new Error(`PostgreSQL is already running on ${opts.dataDir} (pid ${pid}); stop it or set DATABASE_URL`);
+      throw new Error(
+        `PostgreSQL is already running on ${opts.dataDir} (pid ${pid}); stop it or set DATABASE_URL`,
+      );
   }
   const child = spawn(path.join(bin, "postgres"), args, {
     ...ids,
