@@ -15,6 +15,7 @@ import {
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
+import { graphStore, setupCheckpointer } from "./graph/checkpointer.ts";
 import { applyEffects, type EffectDeps } from "./graph/effects.ts";
 import { buildTurnGraph } from "./graph/graph.ts";
 import { TurnRunner } from "./turn/lifecycle.ts";
@@ -34,7 +35,7 @@ export interface OrchestratorDeps {
   bullmq: Redis;
   logger?: Logger;
   /**
-   * The checkpointer; by default a PostgresSaver on `pool`, whose `setup()` runs here.
+   * The checkpointer, set up by the caller; by default a PostgresSaver on `pool`, whose `setup()` runs here.
    * @defaultValue PostgresSaver
    */
   checkpointer?: BaseCheckpointSaver;
@@ -46,8 +47,10 @@ export interface OrchestratorDeps {
   sweepIntervalMs?: number;
   /** Register in the heartbeat set read by `/ready`. @defaultValue true */
   heartbeat?: boolean;
-  /** Test hook, called after each side effect of a step (fault injection). */
+  /** Test hook, called after each side effect of a step is announced (fault injection). */
   afterEffect?: EffectDeps["afterEffect"];
+  /** Test hook, called before a step's writes commit (fault injection). */
+  beforeCommit?: EffectDeps["beforeCommit"];
 }
 
 export interface Orchestrator {
@@ -65,7 +68,10 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool, redis } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
-  const checkpointer = deps.checkpointer ?? (await setupCheckpointer(pool, new PostgresSaver(pool)));
+  const store = graphStore(
+    pool,
+    deps.checkpointer ?? (await setupCheckpointer(pool, new PostgresSaver(pool))),
+  );
 
   const executionQueue = new Queue(EXECUTION_QUEUE, { connection: deps.bullmq, prefix, defaultJobOptions });
   const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {
@@ -73,9 +79,27 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
     prefix,
     defaultJobOptions,
   });
-  const effects: EffectDeps = { pool, redis, prefix, executionQueue, afterEffect: deps.afterEffect };
-  const graph = buildTurnGraph({ checkpointer, apply: (turn, list) => applyEffects(effects, turn, list) });
-  const runner = new TurnRunner({ pool, redis, prefix, graph, maxSteps: config.MAX_STEPS_PER_TURN, logger });
+  const effects: EffectDeps = {
+    pool,
+    redis,
+    prefix,
+    executionQueue,
+    afterEffect: deps.afterEffect,
+    beforeCommit: deps.beforeCommit,
+  };
+  const graph = buildTurnGraph({
+    checkpointer: store.saver,
+    apply: (turn, list) => applyEffects(effects, turn, list),
+  });
+  const runner = new TurnRunner({
+    pool,
+    redis,
+    prefix,
+    graph,
+    store,
+    maxSteps: config.MAX_STEPS_PER_TURN,
+    logger,
+  });
 
   const worker = new Worker(
     ORCHESTRATOR_QUEUE,
@@ -90,6 +114,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const sweeper = startSweeper({
     pool,
     runner,
+    store,
     orchestratorQueue,
     intervalMs: deps.sweepIntervalMs,
     stallMs: config.TURN_STALL_TIMEOUT_MS,
@@ -109,24 +134,6 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
       logger.info("orchestrator stopped");
     },
   };
-}
-
-/** Runs the saver's `setup()` (creating its tables), serialised across processes starting together. */
-export async function setupCheckpointer<T extends { setup(): Promise<void> }>(
-  pool: pg.Pool,
-  saver: T,
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("select pg_advisory_lock(hashtextextended('synapse:checkpointer-setup', 0))");
-    await saver.setup();
-  } finally {
-    await client
-      .query("select pg_advisory_unlock(hashtextextended('synapse:checkpointer-setup', 0))")
-      .catch(() => undefined);
-    client.release();
-  }
-  return saver;
 }
 
 async function processJob(runner: TurnRunner, logger: Logger, job: Job): Promise<void> {

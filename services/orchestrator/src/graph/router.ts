@@ -87,6 +87,7 @@ function begin(event: Extract<TurnEvent, { type: "start" }>): TurnState {
     outbox: [],
   };
   const step: Step = { cause: "start", next: 0 };
+  turn.outbox.push({ type: "begin", message_id: event.message.id });
   if (!orchestratorOf(turn)) {
     endTurn(
       step,

@@ -51,11 +51,14 @@ export type Dispatch =
   | { kind: "tool"; dispatch_id: string; agent_id: string; alias: string; tool_call: ToolCall };
 
 /**
- * A side effect decided by the router and carried out by the `apply` node, in order. Each is
- * idempotent (ids chosen in advance, deterministic job ids), so re-running them after a failure
- * shows nothing twice that a client keeps.
+ * A side effect decided by the router and carried out by the `apply` node: first every database
+ * write of the step in one transaction, then, in order, the frames and jobs that announce them.
+ * Each is idempotent (ids chosen in advance, deterministic job ids), so re-running them after a
+ * failure stores nothing twice (a frame may be sent again; gateways drop repeated `message` seqs).
  */
 export type Effect =
+  /** the turn becomes running (announced by `turn.started`) */
+  | { type: "begin"; message_id: string }
   | { type: "store"; message: OutMessage }
   | { type: "agent.finished"; alias: string }
   | { type: "dispatch"; calls: Dispatch[] }

@@ -23,9 +23,10 @@ import { type Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { testConfig, testUrls } from "../../../../test/support/services.ts";
+import { setupCheckpointer } from "../graph/checkpointer.ts";
 import { executionJobIds } from "../graph/job-ids.ts";
 import type { Effect, TurnState } from "../graph/state.ts";
-import { type Orchestrator, setupCheckpointer, startOrchestrator } from "../worker.ts";
+import { type Orchestrator, startOrchestrator } from "../worker.ts";
 
 /** A PostgresSaver whose next `put` for a thread can be made to fail, as if the process died before its checkpoint. */
 class FlakySaver extends PostgresSaver {
@@ -72,7 +73,10 @@ export interface Harness {
   /** Per group: how the executor answers. */
   scripts: Map<string, Script>;
   /** Fault injection: called after each side effect of a step (throw to fail the step there). */
-  hooks: { afterEffect?: (effect: Effect, turn: TurnState) => void | Promise<void> };
+  hooks: {
+    afterEffect?: (effect: Effect, turn: TurnState) => void | Promise<void>;
+    beforeCommit?: (effects: Effect[], turn: TurnState) => void | Promise<void>;
+  };
   /** Makes the next checkpoint write of this turn fail. */
   failNextCheckpoint(turnId: string): void;
   /** Checkpoint failures asked for and not yet injected. */
@@ -150,6 +154,7 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
     // sweeps cover the whole database, which other test files share: tests sweep their own groups
     sweepIntervalMs: 0,
     afterEffect: (effect, turn) => hooks.afterEffect?.(effect, turn),
+    beforeCommit: (effects, turn) => hooks.beforeCommit?.(effects, turn),
     checkpointer: saver,
   });
   const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix, defaultJobOptions });

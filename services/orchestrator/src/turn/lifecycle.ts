@@ -1,5 +1,4 @@
 import {
-  deleteGraphState,
   endTurn,
   insertMessage,
   type Logger,
@@ -9,6 +8,7 @@ import {
 } from "@synapse/shared";
 import type { Redis } from "ioredis";
 import type pg from "pg";
+import type { GraphStore } from "../graph/checkpointer.ts";
 import { readTurnState, runTurnStep, type TurnGraph } from "../graph/graph.ts";
 import { noticeId } from "../graph/ids.ts";
 import type { AgentRef, TurnState } from "../graph/state.ts";
@@ -19,6 +19,7 @@ export interface TurnRunnerDeps {
   redis: Redis;
   prefix: string;
   graph: TurnGraph;
+  store: GraphStore;
   maxSteps: number;
   logger: Logger;
 }
@@ -50,7 +51,7 @@ export class TurnRunner {
       // a step of this turn failed before its checkpoint, or left effects to carry out: finish it
       const state = await readTurnState(this.deps.graph, running.id);
       if (state && state.outbox.length === 0) return;
-      const turn = await this.#start(client, groupId, running, { announce: !state });
+      const turn = await this.#start(client, groupId, running);
       if (turn?.ended) await this.#afterEnd(client, groupId, running.id);
     });
   }
@@ -59,30 +60,33 @@ export class TurnRunner {
   async onResult(job: ResultJob): Promise<void> {
     const { group_id: groupId, turn_id: turnId } = job;
     await this.#locked(groupId, async (client) => {
-      const { rows } = await client.query<{ status: string; message_id: string }>(
-        "select status, message_id from turns where id = $1 and group_id = $2",
+      const { rows } = await client.query<{ status: string; reason: string | null; message_id: string }>(
+        "select status, reason, message_id from turns where id = $1 and group_id = $2",
         [turnId, groupId],
       );
       const row = rows[0];
+      const event = { type: "result", dispatch_id: job.dispatch_id, result: job.result } as const;
       if (row?.status !== "running") {
-        // ended (completed, cancelled, stalled...) or gone: nothing of it is stored or published
-        this.deps.logger.debug(
-          { group_id: groupId, turn_id: turnId, dispatch_id: job.dispatch_id },
-          "result dropped",
-        );
-        if (row) await deleteGraphState(this.deps.pool, [turnId], { tablesExist: true });
+        // ended (completed, cancelled, stalled...) or gone: nothing of it is stored or published,
+        // unless the step that ended it died after its commit and before announcing it all
+        if (row && row.reason !== "cancelled" && (await readTurnState(this.deps.graph, turnId))) {
+          this.deps.logger.info(
+            { group_id: groupId, turn_id: turnId },
+            "finishing the step that ended the turn",
+          );
+          await runTurnStep(this.deps.graph, turnId, event);
+        } else
+          this.deps.logger.debug(
+            { group_id: groupId, turn_id: turnId, dispatch_id: job.dispatch_id },
+            "result dropped",
+          );
+        if (row) await this.deps.store.deleteThreads([turnId]);
         return this.#startNextIfIdle(client, groupId);
       }
-      const event = { type: "result", dispatch_id: job.dispatch_id, result: job.result } as const;
       let turn = await runTurnStep(this.deps.graph, turnId, event);
       if (!turn) {
         // the turn's start was lost (its step failed after dispatching): replay it, then this result
-        turn = await this.#start(
-          client,
-          groupId,
-          { id: turnId, message_id: row.message_id },
-          { announce: false },
-        );
+        turn = await this.#start(client, groupId, { id: turnId, message_id: row.message_id });
         if (turn && !turn.ended) turn = await runTurnStep(this.deps.graph, turnId, event);
       }
       if (turn?.ended) await this.#afterEnd(client, groupId, turnId);
@@ -137,7 +141,7 @@ export class TurnRunner {
 
   /** A turn has ended: its graph state goes, and the next queued turn of the group starts. */
   async #afterEnd(client: pg.PoolClient, groupId: string, turnId: string): Promise<void> {
-    await deleteGraphState(this.deps.pool, [turnId], { tablesExist: true });
+    await this.deps.store.deleteThreads([turnId]);
     await this.#startNext(client, groupId);
   }
 
@@ -159,32 +163,16 @@ export class TurnRunner {
       );
       const next = rows[0];
       if (!next) return;
-      // autocommitted before the graph runs: a retry of this job sees the turn running and resumes it
-      await this.deps.pool.query(
-        `update turns set status = 'running', started_at = now(), updated_at = now()
-          where id = $1 and status = 'queued'`,
-        [next.id],
-      );
-      const turn = await this.#start(client, groupId, next, { announce: true });
+      // the start step marks it running, committed before its checkpoint: if the step dies in
+      // between, a retry finds the turn running without state and finishes starting it
+      const turn = await this.#start(client, groupId, next);
       if (!turn?.ended) return;
-      await deleteGraphState(this.deps.pool, [next.id], { tablesExist: true });
+      await this.deps.store.deleteThreads([next.id]);
     }
   }
 
-  /** Feeds a running turn its start event (publishing `turn.started` first when asked). */
-  async #start(
-    client: pg.PoolClient,
-    groupId: string,
-    row: TurnRow,
-    opts: { announce: boolean },
-  ): Promise<TurnState | null> {
-    if (opts.announce)
-      await publishFrame(this.deps.redis, this.deps.prefix, groupId, {
-        type: "turn.started",
-        group_id: groupId,
-        turn_id: row.id,
-        message_id: row.message_id,
-      });
+  /** Feeds a turn its start event: the step marks it running, announces it and dispatches its first calls. */
+  async #start(client: pg.PoolClient, groupId: string, row: TurnRow): Promise<TurnState | null> {
     const [message, agents] = await Promise.all([
       client.query<{ content: string }>("select content from messages where id = $1", [row.message_id]),
       client.query<AgentRef>(
@@ -192,7 +180,7 @@ export class TurnRunner {
         [groupId],
       ),
     ]);
-    this.deps.logger.info({ group_id: groupId, turn_id: row.id }, "turn started");
+    this.deps.logger.info({ group_id: groupId, turn_id: row.id }, "turn starting");
     return runTurnStep(this.deps.graph, row.id, {
       type: "start",
       turn_id: row.id,

@@ -103,6 +103,28 @@ describe("gathering", () => {
     expect(msgs).toHaveLength(4);
   });
 
+  it("a step that ends the turn and dies before announcing it all is finished by its retry", async () => {
+    const g = await h.createGroup([]);
+    h.scripts.set(g.groupId, () => ({ content: "bye TASK_COMPLETE" }));
+    let thrown = 0;
+    h.hooks.afterEffect = (effect, turn) => {
+      if (turn.group_id === g.groupId && effect.type === "agent.finished" && thrown++ === 0)
+        throw new Error("injected: crash after commit, before turn.ended");
+    };
+    const { turnId } = await h.post(g, "hi");
+    await waitFor(() => h.frames(g.groupId).some((f) => f.type === "turn.ended"));
+    h.hooks.afterEffect = undefined;
+    expect(thrown).toBe(2);
+    expect((await h.waitTurn(turnId)).reason).toBe("completed");
+    await new Promise((r) => setTimeout(r, 150));
+    expect(h.frames(g.groupId).filter((f) => f.type === "turn.ended")).toHaveLength(1);
+    expect(await expectNoDuplicates(g.groupId)).toHaveLength(2);
+    await waitFor(
+      async () =>
+        (await h.pool.query("select 1 from checkpoints where thread_id = $1", [turnId])).rowCount === 0,
+    );
+  });
+
   it("a step whose checkpoint is lost (a crash before it) is retried from the previous state", async () => {
     const g = await h.createGroup(["Alice", "Bob"]);
     h.scripts.set(g.groupId, (job) => {
@@ -142,12 +164,13 @@ describe("gathering", () => {
   it("a job that exhausts its attempts ends its turn with error and a notice", async () => {
     const g = await h.createGroup([]);
     h.scripts.set(g.groupId, () => ({ content: "TASK_COMPLETE" }));
-    h.hooks.afterEffect = (effect, turn) => {
-      if (turn.group_id === g.groupId && effect.type === "store") throw new Error("injected: always failing");
+    h.hooks.beforeCommit = (effects, turn) => {
+      if (turn.group_id === g.groupId && effects.some((e) => e.type === "store"))
+        throw new Error("injected: always failing");
     };
     const { turnId } = await h.post(g, "hi");
     const turn = await h.waitTurn(turnId, 20_000);
-    h.hooks.afterEffect = undefined;
+    h.hooks.beforeCommit = undefined;
     expect(turn.reason).toBe("error");
     const msgs = await expectNoDuplicates(g.groupId);
     expect(msgs.at(-1)).toMatchObject({ sender_type: "system", turn_id: turnId });

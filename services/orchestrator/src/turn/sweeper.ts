@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { deleteGraphState, type Logger } from "@synapse/shared";
+import type { Logger } from "@synapse/shared";
 import type { Queue } from "bullmq";
 import type pg from "pg";
+import type { GraphStore } from "../graph/checkpointer.ts";
 import type { TurnRunner } from "./lifecycle.ts";
 
 export interface SweeperOptions {
   pool: pg.Pool;
   runner: TurnRunner;
+  store: GraphStore;
   /** Where `advance` jobs go. */
   orchestratorQueue: Queue;
   /**
@@ -77,7 +79,7 @@ export function startSweeper(opts: SweeperOptions): Sweeper {
     );
     for (const t of stalled.rows)
       await runner.failTurn(t.group_id, t.id, "stalled", { staleForMs: opts.stallMs });
-    if (count++ % gcEvery === 0) await collectGraphState(pool);
+    if (count++ % gcEvery === 0) await opts.store.collect();
   }
 
   async function tick(scope?: SweepScope): Promise<void> {
@@ -108,23 +110,4 @@ export function startSweeper(opts: SweeperOptions): Sweeper {
       await running;
     },
   };
-}
-
-/** Deletes the checkpoints of threads whose turn has ended or no longer exists. */
-async function collectGraphState(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ thread_id: string }>(
-    `select distinct c.thread_id from public.checkpoints c
-      where not exists (
-        select 1 from turns t
-         where t.id = case when c.thread_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                           then c.thread_id::uuid end
-           and t.status <> 'ended')
-      limit 1000`,
-  );
-  if (rows.length > 0)
-    await deleteGraphState(
-      pool,
-      rows.map((r) => r.thread_id),
-      { tablesExist: true },
-    );
 }
