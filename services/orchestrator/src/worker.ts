@@ -12,12 +12,13 @@ import {
   startHeartbeat,
   workerOptions,
 } from "@synapse/shared";
-import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { graphStore, setupCheckpointer } from "./graph/checkpointer.ts";
 import { applyEffects, type EffectDeps } from "./graph/effects.ts";
 import { buildTurnGraph } from "./graph/graph.ts";
+import { ResultNotReadyError } from "./turn/errors.ts";
 import { TurnRunner } from "./turn/lifecycle.ts";
 import { type SweepScope, startSweeper } from "./turn/sweeper.ts";
 
@@ -103,7 +104,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
 
   const worker = new Worker(
     ORCHESTRATOR_QUEUE,
-    (job: Job) => processJob(runner, logger, job),
+    (job: Job, token?: string) => processJob(runner, logger, job, token),
     workerOptions(deps.bullmq, prefix, config.ORCHESTRATOR_CONCURRENCY),
   );
   worker.on("error", (err) => logger.error({ err }, "orchestrator worker error"));
@@ -136,7 +137,16 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   };
 }
 
-async function processJob(runner: TurnRunner, logger: Logger, job: Job): Promise<void> {
+/** How long a result may wait for the retry of the step that dispatched its call (then the stall sweeper decides). */
+const EARLY_RESULT_WAIT_MS = 60_000;
+const EARLY_RESULT_RETRY_MS = 250;
+
+async function processJob(
+  runner: TurnRunner,
+  logger: Logger,
+  job: Job,
+  token: string | undefined,
+): Promise<void> {
   const started = performance.now();
   const fields: Record<string, unknown> = { job_id: job.id, job: job.name, attempt: job.attemptsMade + 1 };
   let status = "failed";
@@ -163,11 +173,18 @@ async function processJob(runner: TurnRunner, logger: Logger, job: Job): Promise
     }
     status = "done";
   } catch (err) {
+    if (err instanceof ResultNotReadyError && token && Date.now() - job.timestamp < EARLY_RESULT_WAIT_MS) {
+      // not a failure: wait for the step that dispatched the call (no attempt is used up)
+      status = "deferred";
+      await job.moveToDelayed(Date.now() + EARLY_RESULT_RETRY_MS, token);
+      throw new DelayedError();
+    }
     fields.err = err;
     throw err;
   } finally {
     const ms = Math.round((performance.now() - started) * 100) / 100;
-    if (status === "done") logger.debug({ ...fields, ms }, "orchestrator job done");
+    if (status === "done" || status === "deferred")
+      logger.debug({ ...fields, ms, status }, "orchestrator job done");
     else logger.warn({ ...fields, ms }, "orchestrator job failed");
   }
 }

@@ -32,7 +32,8 @@ export interface EffectDeps {
  *    deletion does);
  * 2. after the commit, in effect order, what announces them: frames, then execution jobs (which
  *    may only run once the messages of their context are committed).
- * The checkpoint is written after both (by the graph, at exit). Every write is idempotent: messages
+ * The checkpoint is written after both (by the graph, at exit), so a step that dies anywhere is
+ * retried from the previous state and decides the same effects again. Every write is idempotent: messages
  * have ids chosen by the router (`insertMessage` stores each once), jobs have deterministic ids,
  * the turn row gets absolute values.
  */

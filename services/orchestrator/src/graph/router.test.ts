@@ -130,6 +130,9 @@ describe("router: gathering", () => {
       is_error: false,
     });
     expect(wrong.outcome).toBe("ignored");
+    // a result of a call this state never dispatched must wait (its step is being retried)
+    const early = { ...da!, dispatch_id: "00000000-0000-4000-8000-0000000000ff" };
+    expect(feed(s.turn, early, answer(alice, "A")(early)).outcome).toBe("early");
     expect(
       route(null, { type: "result", dispatch_id: da!.dispatch_id, result: answer(alice, "A")(da!) }).outcome,
     ).toBe("not_started");

@@ -27,7 +27,12 @@ export type RouteOutcome =
   /** a duplicate start or result, a result of an ended turn, or one that does not match its call */
   | "ignored"
   /** a result for a turn whose start is not in the state yet */
-  | "not_started";
+  | "not_started"
+  /**
+   * a result of a call this state has not dispatched: the step that dispatched it died before its
+   * checkpoint and will be retried; the result must wait for it
+   */
+  | "early";
 
 export interface RouteOutput {
   turn: TurnState | null;
@@ -50,10 +55,12 @@ export function route(prev: TurnState | null, event: TurnEvent): RouteOutput {
   if (!prev) return { turn: prev, outcome: "not_started" };
   if (prev.ended) return { turn: prev, outcome: "ignored" };
   const call = Object.hasOwn(prev.pending, event.dispatch_id) ? prev.pending[event.dispatch_id] : undefined;
-  if (!call || !matches(call, event.result)) return { turn: prev, outcome: "ignored" };
+  if (!call) return { turn: prev, outcome: prev.handled.includes(event.dispatch_id) ? "ignored" : "early" };
+  if (!matches(call, event.result)) return { turn: prev, outcome: "ignored" };
 
   const turn = structuredClone(prev);
   delete turn.pending[event.dispatch_id];
+  turn.handled.push(event.dispatch_id);
   const step: Step = { cause: event.dispatch_id, next: 0 };
   const result = event.result;
   switch (result.kind) {
@@ -81,6 +88,7 @@ function begin(event: Extract<TurnEvent, { type: "start" }>): TurnState {
     phase: "orchestrator",
     runs: {},
     pending: {},
+    handled: [],
     draining: false,
     usage: emptyUsage(),
     ended: null,

@@ -77,13 +77,18 @@ export interface TurnState {
   phase: "agents" | "orchestrator";
   /** The runs of the current phase, by agent id. */
   runs: Record<string, Run>;
-  /** Calls awaiting their result, by dispatch id. A result whose id is not here is dropped. */
+  /** Calls awaiting their result, by dispatch id. */
   pending: Record<string, PendingCall>;
+  /** Dispatch ids whose result was recorded: a result found here again is a duplicate, and dropped. */
+  handled: string[];
   /** The step limit was hit while calls were in flight: dispatch nothing more, end when they land. */
   draining: boolean;
   usage: TurnUsage;
   ended: TurnEndReason | null;
-  /** Effects decided but not yet known to be carried out; cleared by `apply` (outbox pattern). */
+  /**
+   * The effects the router decided for the event being handled; the step carries them out before
+   * the state is saved, so a saved state always has an empty outbox.
+   */
   outbox: Effect[];
 }
 

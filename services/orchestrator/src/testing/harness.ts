@@ -22,6 +22,7 @@ import {
 import { type Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
+import pino from "pino";
 import { testConfig, testUrls } from "../../../../test/support/services.ts";
 import { setupCheckpointer } from "../graph/checkpointer.ts";
 import { executionJobIds } from "../graph/job-ids.ts";
@@ -81,6 +82,8 @@ export interface Harness {
   failNextCheckpoint(turnId: string): void;
   /** Checkpoint failures asked for and not yet injected. */
   pendingCheckpointFailures(): number;
+  /** The orchestrator's log lines (debug and up), parsed. */
+  logs: Record<string, unknown>[];
   /** Frames published on each group's channel, in order. */
   frames(groupId: string): GroupFrame[];
   createGroup(agents: string[]): Promise<Group>;
@@ -144,6 +147,11 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
   await sub.psubscribe(`${prefix}:group:*`);
 
   const hooks: Harness["hooks"] = {};
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: "debug" },
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const saver = await setupCheckpointer(pool, new FlakySaver(pool));
   const orchestrator = await startOrchestrator({
     config,
@@ -151,6 +159,7 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
     redis,
     bullmq,
     heartbeat: false,
+    logger,
     // sweeps cover the whole database, which other test files share: tests sweep their own groups
     sweepIntervalMs: 0,
     afterEffect: (effect, turn) => hooks.afterEffect?.(effect, turn),
@@ -235,6 +244,7 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
     hooks,
     failNextCheckpoint: (turnId) => saver.failPut.add(turnId),
     pendingCheckpointFailures: () => saver.failPut.size,
+    logs,
     frames: (groupId) => frames.get(groupId) ?? [],
     async createGroup(aliases) {
       const userId = randomUUID();

@@ -12,6 +12,7 @@ import type { GraphStore } from "../graph/checkpointer.ts";
 import { readTurnState, runTurnStep, type TurnGraph } from "../graph/graph.ts";
 import { noticeId } from "../graph/ids.ts";
 import type { AgentRef, TurnState } from "../graph/state.ts";
+import { ResultNotReadyError } from "./errors.ts";
 import { KeyedMutex } from "./group-mutex.ts";
 
 export interface TurnRunnerDeps {
@@ -48,9 +49,8 @@ export class TurnRunner {
       );
       const running = rows[0];
       if (!running) return this.#startNext(client, groupId);
-      // a step of this turn failed before its checkpoint, or left effects to carry out: finish it
-      const state = await readTurnState(this.deps.graph, running.id);
-      if (state && state.outbox.length === 0) return;
+      // running without graph state: its start step died after committing, before its checkpoint
+      if (await readTurnState(this.deps.graph, running.id)) return;
       const turn = await this.#start(client, groupId, running);
       if (turn?.ended) await this.#afterEnd(client, groupId, running.id);
     });
@@ -89,6 +89,8 @@ export class TurnRunner {
         turn = await this.#start(client, groupId, { id: turnId, message_id: row.message_id });
         if (turn && !turn.ended) turn = await runTurnStep(this.deps.graph, turnId, event);
       }
+      if (turn && !Object.hasOwn(turn.pending, job.dispatch_id) && !turn.handled.includes(job.dispatch_id))
+        throw new ResultNotReadyError(job.dispatch_id);
       if (turn?.ended) await this.#afterEnd(client, groupId, turnId);
     });
   }

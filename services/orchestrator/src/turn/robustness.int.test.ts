@@ -97,6 +97,8 @@ describe("gathering", () => {
     const turn = await h.waitTurn(turnId);
     h.hooks.afterEffect = undefined;
     expect(thrown).toBe(1);
+    // the Orchestrator's result came before the failed step's retry had saved its dispatch: it waited
+    expect(h.logs.some((l) => l.turn_id === turnId && l.status === "deferred")).toBe(true);
     expect(turn).toMatchObject({ reason: "completed", steps: 3 });
     expect(llmJobs(turnId)).toHaveLength(3);
     const msgs = await expectNoDuplicates(g.groupId);
