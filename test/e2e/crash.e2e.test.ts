@@ -14,7 +14,9 @@ afterAll(async () => {
 const root = path.resolve(import.meta.dirname, "../..");
 
 describe("a worker process killed in the middle of an LLM call", () => {
-  it("the turn completes on another worker; nothing is stored or published twice", { timeout: 60_000 }, async () => {
+  it("the turn completes on another worker; nothing is stored or published twice", {
+    timeout: 60_000,
+  }, async () => {
     let writerCalls = 0;
     stack.fake.respond((req) => {
       const who = agentOf(req.system);
@@ -32,28 +34,35 @@ describe("a worker process killed in the middle of an LLM call", () => {
     const group = (
       await stack.api("POST", "/groups", {
         token: owner.token,
-        body: { name: "crash", members: [{ alias: "Writer", role_prompt: "", provider: "openai", model: "m" }] },
+        body: {
+          name: "crash",
+          members: [{ alias: "Writer", role_prompt: "", provider: "openai", model: "m" }],
+        },
       })
     ).body;
     const live = await openSocket(stack, group.id, owner.token);
 
     // the worker as a real process, configured like the stack
     const c = stack.config;
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "services/execution-worker/src/main.ts")], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: "test",
-        LOG_LEVEL: "warn",
-        DATABASE_URL: c.DATABASE_URL,
-        REDIS_URL: c.REDIS_URL,
-        QUEUE_PREFIX: c.QUEUE_PREFIX,
-        SECRET_KEY: c.SECRET_KEY,
-        OPENAI_API_KEY: "sk-test",
-        OPENAI_BASE_URL: stack.fake.openaiBaseUrl,
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(root, "services/execution-worker/src/main.ts")],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: "test",
+          LOG_LEVEL: "warn",
+          DATABASE_URL: c.DATABASE_URL,
+          REDIS_URL: c.REDIS_URL,
+          QUEUE_PREFIX: c.QUEUE_PREFIX,
+          SECRET_KEY: c.SECRET_KEY,
+          OPENAI_API_KEY: "sk-test",
+          OPENAI_BASE_URL: stack.fake.openaiBaseUrl,
+        },
+        stdio: ["ignore", "inherit", "inherit"],
       },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    );
     const exited = new Promise((r) => child.once("exit", r));
     try {
       const posted = await stack.api("POST", `/groups/${group.id}/messages`, {
@@ -66,7 +75,10 @@ describe("a worker process killed in the middle of an LLM call", () => {
       const killedAt = Date.now();
       await stack.startWorker();
 
-      const ended = await live.waitFor((f) => f.type === "turn.ended" && f.turn_id === posted.body.turn_id, 40_000);
+      const ended = await live.waitFor(
+        (f) => f.type === "turn.ended" && f.turn_id === posted.body.turn_id,
+        40_000,
+      );
       expect(ended.reason).toBe("completed");
       // stalled-job recovery resumed the step within 15 s of a live worker (plus the rest of the turn)
       expect(Date.now() - killedAt).toBeLessThan(20_000);
