@@ -30,11 +30,22 @@ logger.info({ database: redactUrl(databaseUrl), redis: redactUrl(redisUrl) }, "o
 
 const orchestrator = await startOrchestrator({ config, pool, redis, bullmq, logger });
 
+/** A drain waits for running steps; if Redis or PostgreSQL is gone it could wait forever. */
+const DRAIN_DEADLINE_MS = 15_000;
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "orchestrator draining");
+  const deadline = setTimeout(() => {
+    logger.error(
+      { ms: DRAIN_DEADLINE_MS },
+      "drain did not finish in time; exiting (unfinished jobs are retried)",
+    );
+    process.exit(1);
+  }, DRAIN_DEADLINE_MS);
+  deadline.unref();
   try {
     await orchestrator.close();
   } finally {
