@@ -2,6 +2,7 @@ import {
   defaultJobOptions,
   insertMessage,
   inTransaction,
+  jobIds,
   type LlmJob,
   type Message,
   publishFrame,
@@ -10,7 +11,6 @@ import {
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { executionJobIds } from "./job-ids.ts";
 import type { Dispatch, Effect, TurnState } from "./state.ts";
 
 /** What carrying out effects needs. */
@@ -169,11 +169,11 @@ function executionJob(turn: TurnState, call: Dispatch, untilSeq: number) {
     return {
       name: "llm",
       data: { ...base, until_seq: untilSeq } satisfies LlmJob,
-      opts: { ...defaultJobOptions, jobId: executionJobIds.llm(call.dispatch_id) },
+      opts: { ...defaultJobOptions, jobId: jobIds.llm(call.dispatch_id) },
     };
   return {
     name: "tool",
     data: { ...base, tool_call: call.tool_call } satisfies ToolJob,
-    opts: { ...defaultJobOptions, jobId: executionJobIds.tool(call.dispatch_id) },
+    opts: { ...defaultJobOptions, jobId: jobIds.tool(call.dispatch_id) },
   };
 }

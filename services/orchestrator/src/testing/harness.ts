@@ -12,6 +12,7 @@ import {
   type GroupFrame,
   groupChannel,
   insertMessage,
+  jobIds,
   type LlmJob,
   type Message,
   ORCHESTRATOR_QUEUE,
@@ -25,7 +26,6 @@ import type pg from "pg";
 import pino from "pino";
 import { testConfig, testUrls } from "../../../../test/support/services.ts";
 import { setupCheckpointer } from "../graph/checkpointer.ts";
-import { executionJobIds } from "../graph/job-ids.ts";
 import type { Effect, TurnState } from "../graph/state.ts";
 import { type Orchestrator, startOrchestrator } from "../worker.ts";
 
@@ -213,7 +213,7 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
       result,
     };
     await orchestratorQueue.add("result", data, {
-      jobId: jobId ?? executionJobIds.result(job.dispatch_id),
+      jobId: jobId ?? jobIds.result(job.dispatch_id),
       attempts: 5,
       backoff: { type: "exponential", delay: 100 },
     });

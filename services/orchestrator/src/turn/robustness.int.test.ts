@@ -1,6 +1,6 @@
 import type { LlmJob } from "@synapse/shared";
+import { jobIds } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executionJobIds } from "../graph/job-ids.ts";
 import { type Harness, startHarness, waitFor } from "../testing/harness.ts";
 
 let h: Harness;
@@ -249,7 +249,7 @@ describe("turn order and cancel", () => {
     const aliceJob = llmJobs(t1.turnId)[0]!.data;
     await waitFor(
       async () =>
-        (await h.orchestratorQueue.getJobState(executionJobIds.result(aliceJob.dispatch_id))) === "completed",
+        (await h.orchestratorQueue.getJobState(jobIds.result(aliceJob.dispatch_id))) === "completed",
     );
     expect(await h.waitTurn(t2.turnId)).toMatchObject({ reason: "completed" });
     const t1row = await h.waitTurn(t1.turnId);
