@@ -12,6 +12,9 @@ export type ContextRow = Pick<
 /**
  * The last `limit` messages of a group with seq <= untilSeq, oldest first. Reads backwards on the
  * (group_id, seq) index, so the cost does not grow with the group's history.
+ *
+ * Messages that began turns still waiting in the queue are left out: they are posted while this
+ * turn runs (their seqs interleave with its messages), and the turn they begin will answer them.
  */
 export async function loadWindow(
   db: pg.Pool | pg.PoolClient,
@@ -20,10 +23,12 @@ export async function loadWindow(
   limit: number,
 ): Promise<MessageRow[]> {
   const { rows } = await db.query<MessageRow>(
-    `select id, group_id, seq, turn_id, sender_type, sender_alias, sender_user_id, content, tool_calls,
-            tool_call_id, meta, created_at
-       from messages where group_id = $1 and seq <= $2
-      order by seq desc limit $3`,
+    `select m.id, m.group_id, m.seq, m.turn_id, m.sender_type, m.sender_alias, m.sender_user_id, m.content,
+            m.tool_calls, m.tool_call_id, m.meta, m.created_at
+       from messages m
+      where m.group_id = $1 and m.seq <= $2
+        and not exists (select 1 from turns t where t.id = m.turn_id and t.status = 'queued')
+      order by m.seq desc limit $3`,
     [groupId, untilSeq, limit],
   );
   return rows.reverse();

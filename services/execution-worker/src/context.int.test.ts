@@ -1,0 +1,50 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { testResources } from "../../../test/support/services.ts";
+import { loadWindow } from "./context.ts";
+import { addMessage, seedGroup } from "./test-fixtures.ts";
+
+const res = testResources();
+afterAll(() => res.close());
+
+async function addTurn(
+  groupId: string,
+  message: { id: string; seq: number },
+  turnId: string,
+  status: string,
+) {
+  await res.pool.query(
+    "insert into turns (id, group_id, message_id, message_seq, status) values ($1, $2, $3, $4, $5)",
+    [turnId, groupId, message.id, message.seq, status],
+  );
+}
+
+describe("loadWindow", () => {
+  it("leaves out the messages of turns still queued behind the running one", async () => {
+    const g = await seedGroup(res.pool);
+    const [running, queued] = [randomUUID(), randomUUID()];
+    const first = await addMessage(res.pool, g, { content: "question", turn_id: running });
+    await addTurn(g.groupId, first, running, "running");
+    const later = await addMessage(res.pool, g, { content: "posted meanwhile", turn_id: queued });
+    await addTurn(g.groupId, later, queued, "queued");
+    await addMessage(res.pool, g, {
+      content: "answer",
+      turn_id: running,
+      sender_type: "agent",
+      sender_alias: "Orchestrator",
+    });
+
+    const window = await loadWindow(res.pool, g.groupId, 3, 40);
+    expect(window.map((m) => m.content)).toEqual(["question", "answer"]);
+
+    // once that turn runs, its message is part of the history again
+    await res.pool.query("update turns set status = 'ended', reason = 'completed' where id = $1", [running]);
+    await res.pool.query("update turns set status = 'running' where id = $1", [queued]);
+    expect((await loadWindow(res.pool, g.groupId, 3, 40)).map((m) => m.content)).toEqual([
+      "question",
+      "posted meanwhile",
+      "answer",
+    ]);
+    expect((await loadWindow(res.pool, g.groupId, 3, 2)).map((m) => m.seq)).toEqual([2, 3]);
+  });
+});
