@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS "graph_writes";
+DROP TABLE IF EXISTS "graph_blobs";
+DROP TABLE IF EXISTS "graph_checkpoints";

@@ -1,0 +1,372 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  BaseCheckpointSaver,
+  type Checkpoint,
+  type CheckpointMetadata,
+  type CheckpointTuple,
+} from "@langchain/langgraph";
+import {
+  type ChannelVersions,
+  type CheckpointListOptions,
+  type CheckpointPendingWrite,
+  maxChannelVersion,
+  type PendingWrite,
+  type SerializerProtocol,
+  TASKS,
+  WRITES_IDX_MAP,
+} from "@langchain/langgraph-checkpoint";
+import type pg from "pg";
+
+/** Options of {@link TurnCheckpointSaver}. */
+export interface TurnCheckpointSaverOptions {
+  /** Schema holding the tables of migration `0001_turn_checkpoints`. @defaultValue "public" */
+  schema?: string;
+  /**
+   * Keep every checkpoint of a thread. By default a `put` also deletes the thread's checkpoints
+   * older than the new one's parent (and the writes and channel values only they used): a turn
+   * needs its latest state, not its history. Without history, `list` returns at most the two
+   * latest checkpoints of a thread and `getDeltaChannelHistory` cannot walk past the parent
+   * (the turn graph has no `DeltaChannel`).
+   * @defaultValue false
+   */
+  keepHistory?: boolean;
+  serde?: SerializerProtocol;
+}
+
+/** A checkpoint row with its channel values and pending writes, as the select returns it. */
+interface Row {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  type: string;
+  checkpoint: Buffer;
+  metadata_type: string;
+  metadata: Buffer;
+  b_channels: string[] | null;
+  b_types: string[] | null;
+  b_blobs: Buffer[] | null;
+  w_tasks: string[] | null;
+  w_channels: string[] | null;
+  w_types: string[] | null;
+  w_blobs: Buffer[] | null;
+}
+
+/**
+ * A PostgreSQL checkpoint saver made for turn graphs: one statement per read (the checkpoint
+ * with its channel values and pending writes) and one per write, on the tables of migration
+ * `0001_turn_checkpoints` (no `setup()`: the migration creates them).
+ *
+ * Like `PostgresSaver`, a checkpoint stores only the channel values that changed (`newVersions`),
+ * keyed by (channel, version) in `graph_blobs`; the others are found at the versions the checkpoint
+ * names. Values, checkpoints, metadata and writes go through `this.serde` and are stored as bytea.
+ */
+export class TurnCheckpointSaver extends BaseCheckpointSaver {
+  readonly #pool: pg.Pool;
+  readonly #keepHistory: boolean;
+  readonly #sql: ReturnType<typeof statements>;
+
+  constructor(pool: pg.Pool, opts: TurnCheckpointSaverOptions = {}) {
+    super(opts.serde);
+    this.#pool = pool;
+    this.#keepHistory = opts.keepHistory ?? false;
+    this.#sql = statements(opts.schema ?? "public");
+  }
+
+  async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const { thread_id, checkpoint_ns = "", checkpoint_id } = config.configurable ?? {};
+    if (thread_id === undefined || thread_id === null) return undefined;
+    const { rows } = checkpoint_id
+      ? await this.#pool.query<Row>({
+          name: this.#sql.names.getById,
+          text: this.#sql.getById,
+          values: [String(thread_id), checkpoint_ns, checkpoint_id],
+        })
+      : await this.#pool.query<Row>({
+          name: this.#sql.names.getLatest,
+          text: this.#sql.getLatest,
+          values: [String(thread_id), checkpoint_ns],
+        });
+    const row = rows[0];
+    return row ? this.#toTuple(row) : undefined;
+  }
+
+  async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
+    const { filter, before } = options;
+    let { limit } = options;
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (cond: (p: string) => string, v: unknown) => {
+      values.push(v);
+      where.push(cond(`$${values.length}`));
+    };
+    const c = config.configurable ?? {};
+    if (c.thread_id !== undefined && c.thread_id !== null)
+      add((p) => `c.thread_id = ${p}`, String(c.thread_id));
+    if (c.checkpoint_ns !== undefined && c.checkpoint_ns !== null)
+      add((p) => `c.checkpoint_ns = ${p}`, c.checkpoint_ns);
+    if (c.checkpoint_id) add((p) => `c.checkpoint_id = ${p}`, c.checkpoint_id);
+    if (before?.configurable?.checkpoint_id)
+      add((p) => `c.checkpoint_id < ${p}`, before.configurable.checkpoint_id);
+    const filters = Object.entries(filter ?? {});
+    // metadata is serialised by the serde, so the filter applies here; without one, the limit goes to SQL
+    const sqlLimit =
+      filters.length === 0 && limit !== undefined ? ` limit ${Math.max(0, Math.floor(limit))}` : "";
+    const { rows } = await this.#pool.query<Row>(
+      `${this.#sql.select}${where.length > 0 ? ` where ${where.join(" and ")}` : ""} order by c.checkpoint_id desc${sqlLimit}`,
+      values,
+    );
+    for (const row of rows) {
+      if (limit !== undefined && limit <= 0) return;
+      const tuple = await this.#toTuple(row);
+      const metadata = tuple.metadata as Record<string, unknown> | undefined;
+      if (filters.length > 0 && !filters.every(([k, v]) => metadata?.[k] === v)) continue;
+      if (limit !== undefined) limit -= 1;
+      yield tuple;
+    }
+  }
+
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    if (config.configurable === undefined) throw new Error('Missing "configurable" field in "config" param');
+    const { thread_id, checkpoint_ns = "", checkpoint_id: parentId } = config.configurable;
+    if (thread_id === undefined || thread_id === null)
+      throw new Error('Missing "thread_id" in config.configurable');
+    const { channel_values, ...rest } = checkpoint;
+    const values = channel_values as Record<string, unknown>;
+    const channels = Object.keys(newVersions);
+    const [[type, serialized], [metadataType, serializedMetadata], blobs] = await Promise.all([
+      this.serde.dumpsTyped(rest),
+      this.serde.dumpsTyped(metadata),
+      Promise.all(
+        channels.map((ch) =>
+          Object.hasOwn(values, ch)
+            ? this.serde.dumpsTyped(values[ch])
+            : Promise.resolve<[string, Uint8Array | null]>(["empty", null]),
+        ),
+      ),
+    ]);
+    const prune = !this.#keepHistory && parentId ? String(parentId) : null;
+    await this.#pool.query({
+      name: prune ? this.#sql.names.putPrune : this.#sql.names.put,
+      text: prune ? this.#sql.putPrune : this.#sql.put,
+      values: [
+        String(thread_id),
+        checkpoint_ns,
+        checkpoint.id,
+        parentId ?? null,
+        type,
+        serialized,
+        JSON.stringify(checkpoint.channel_versions ?? {}),
+        metadataType,
+        serializedMetadata,
+        channels,
+        channels.map((ch) => String(newVersions[ch])),
+        blobs.map(([t]) => t),
+        blobs.map(([, b]) => b),
+      ],
+    });
+    return { configurable: { thread_id, checkpoint_ns, checkpoint_id: checkpoint.id } };
+  }
+
+  async putWrites(
+    config: RunnableConfig,
+    writes: PendingWrite[],
+    taskId: string,
+    taskPath = "",
+  ): Promise<void> {
+    const { thread_id, checkpoint_ns = "", checkpoint_id } = config.configurable ?? {};
+    if (thread_id === undefined || thread_id === null)
+      throw new Error('Missing "thread_id" in config.configurable');
+    if (!checkpoint_id) throw new Error('Missing "checkpoint_id" in config.configurable');
+    if (writes.length === 0) return;
+    // special writes (errors, interrupts...) have fixed indexes and replace each other; the last one wins
+    const upsert = writes.every(([channel]) => channel in WRITES_IDX_MAP);
+    const byIdx = new Map<number, PendingWrite>();
+    writes.forEach((w, i) => {
+      const idx = WRITES_IDX_MAP[w[0]] ?? i;
+      if (upsert || !byIdx.has(idx)) byIdx.set(idx, w);
+    });
+    const entries = [...byIdx];
+    const dumped = await Promise.all(entries.map(([, [, value]]) => this.serde.dumpsTyped(value)));
+    await this.#pool.query({
+      name: upsert ? this.#sql.names.upsertWrites : this.#sql.names.insertWrites,
+      text: upsert ? this.#sql.upsertWrites : this.#sql.insertWrites,
+      values: [
+        String(thread_id),
+        checkpoint_ns,
+        checkpoint_id,
+        taskId,
+        taskPath,
+        entries.map(([idx]) => idx),
+        entries.map(([, [channel]]) => channel),
+        dumped.map(([t]) => t),
+        dumped.map(([, b]) => b),
+      ],
+    });
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    await this.deleteThreads([threadId]);
+  }
+
+  /** Deletes every checkpoint, channel value and write of these threads, in one statement. */
+  async deleteThreads(threadIds: string[], db: pg.Pool | pg.PoolClient = this.#pool): Promise<void> {
+    if (threadIds.length === 0) return;
+    await db.query({
+      name: this.#sql.names.deleteThreads,
+      text: this.#sql.deleteThreads,
+      values: [threadIds],
+    });
+  }
+
+  /**
+   * Deletes the state of threads that are no longer turns in progress: their turn ended or is gone
+   * (a crash between a turn's end and its clean-up). At most `limit` threads per call.
+   */
+  async collect(limit = 1000): Promise<number> {
+    const { rowCount } = await this.#pool.query(this.#sql.collect, [limit]);
+    return rowCount ?? 0;
+  }
+
+  async #toTuple(row: Row): Promise<CheckpointTuple> {
+    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id: parentId } = row;
+    const channels = row.b_channels ?? [];
+    const wTasks = row.w_tasks ?? [];
+    const [rest, metadata, channelValues, pendingWrites] = await Promise.all([
+      this.serde.loadsTyped(row.type, row.checkpoint) as Promise<Omit<Checkpoint, "channel_values">>,
+      this.serde.loadsTyped(row.metadata_type, row.metadata) as Promise<CheckpointMetadata>,
+      Promise.all(channels.map((_, i) => this.serde.loadsTyped(row.b_types![i]!, row.b_blobs![i]!))),
+      Promise.all(
+        wTasks.map(
+          async (task, i): Promise<CheckpointPendingWrite> => [
+            task,
+            row.w_channels![i]!,
+            await this.serde.loadsTyped(row.w_types![i]!, row.w_blobs![i]!),
+          ],
+        ),
+      ),
+    ]);
+    const checkpoint: Checkpoint = {
+      ...rest,
+      channel_values: Object.fromEntries(channels.map((ch, i) => [ch, channelValues[i]])),
+      channel_versions: rest.channel_versions ?? {},
+      versions_seen: rest.versions_seen ?? {},
+    };
+    if (checkpoint.v < 4 && parentId) await this.#migratePendingSends(checkpoint, row);
+    return {
+      config: { configurable: { thread_id, checkpoint_ns, checkpoint_id } },
+      checkpoint,
+      metadata,
+      parentConfig: parentId
+        ? { configurable: { thread_id, checkpoint_ns, checkpoint_id: parentId } }
+        : undefined,
+      pendingWrites,
+    };
+  }
+
+  /** Checkpoints before format v4 kept pending sends as writes to TASKS of their parent. */
+  async #migratePendingSends(checkpoint: Checkpoint, row: Row): Promise<void> {
+    const { rows } = await this.#pool.query<{ type: string; blob: Buffer }>(this.#sql.pendingSends, [
+      row.thread_id,
+      row.checkpoint_ns,
+      row.parent_checkpoint_id,
+      TASKS,
+    ]);
+    const sends = await Promise.all(rows.map((r) => this.serde.loadsTyped(r.type, r.blob)));
+    const versions = Object.values(checkpoint.channel_versions);
+    (checkpoint.channel_values as Record<string, unknown>)[TASKS] = sends;
+    checkpoint.channel_versions[TASKS] =
+      versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
+  }
+}
+
+function statements(schema: string) {
+  const q = (t: string) => `"${schema.replaceAll('"', '""')}".${t}`;
+  const [cps, blobs, writes] = [q("graph_checkpoints"), q("graph_blobs"), q("graph_writes")];
+  const select = `select c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.type, c.checkpoint,
+       c.metadata_type, c.metadata, b.b_channels, b.b_types, b.b_blobs, w.w_tasks, w.w_channels, w.w_types, w.w_blobs
+  from ${cps} c
+  cross join lateral (
+    select array_agg(bl.channel) as b_channels, array_agg(bl.type) as b_types, array_agg(bl.blob) as b_blobs
+      from jsonb_each_text(c.versions) v
+      join ${blobs} bl on bl.thread_id = c.thread_id and bl.checkpoint_ns = c.checkpoint_ns
+                      and bl.channel = v.key and bl.version = v.value
+     where bl.type <> 'empty') b
+  cross join lateral (
+    select array_agg(wr.task_id order by wr.task_path, wr.task_id, wr.idx) as w_tasks,
+           array_agg(wr.channel order by wr.task_path, wr.task_id, wr.idx) as w_channels,
+           array_agg(wr.type order by wr.task_path, wr.task_id, wr.idx) as w_types,
+           array_agg(wr.blob order by wr.task_path, wr.task_id, wr.idx) as w_blobs
+      from ${writes} wr
+     where wr.thread_id = c.thread_id and wr.checkpoint_ns = c.checkpoint_ns and wr.checkpoint_id = c.checkpoint_id) w`;
+  const insert = `with b as (
+    insert into ${blobs} (thread_id, checkpoint_ns, channel, version, type, blob)
+    select $1, $2, u.channel, u.version, u.type, u.blob
+      from unnest($10::text[], $11::text[], $12::text[], $13::bytea[]) as u(channel, version, type, blob)
+    on conflict do nothing),
+  c as (
+    insert into ${cps} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, versions, metadata_type, metadata)
+    values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
+    on conflict (thread_id, checkpoint_ns, checkpoint_id) do update
+      set type = excluded.type, checkpoint = excluded.checkpoint, versions = excluded.versions,
+          metadata_type = excluded.metadata_type, metadata = excluded.metadata)`;
+  // One snapshot for the whole statement: the deletes see neither the rows inserted above nor each
+  // other's effects. Kept: the parent and everything after it, and every value they or the new
+  // checkpoint name.
+  const prune = `,
+  o as (delete from ${cps} where thread_id = $1 and checkpoint_ns = $2 and checkpoint_id < $4),
+  ow as (delete from ${writes} where thread_id = $1 and checkpoint_ns = $2 and checkpoint_id < $4)
+  delete from ${blobs} bl
+   where bl.thread_id = $1 and bl.checkpoint_ns = $2
+     and not exists (select 1 from jsonb_each_text($7::jsonb) v where v.key = bl.channel and v.value = bl.version)
+     and not exists (
+       select 1 from ${cps} k cross join lateral jsonb_each_text(k.versions) v
+        where k.thread_id = $1 and k.checkpoint_ns = $2 and k.checkpoint_id >= $4
+          and v.key = bl.channel and v.value = bl.version)`;
+  const writeCols = `insert into ${writes} (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+    select $1, $2, $3, $4, $5, u.idx, u.channel, u.type, u.blob
+      from unnest($6::int[], $7::text[], $8::text[], $9::bytea[]) as u(idx, channel, type, blob)
+    on conflict (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)`;
+  // prepared-statement names are per connection; the schema keeps two savers on one pool apart
+  const tag = `synapse_cp_${schema}`;
+  return {
+    select,
+    getLatest: `${select} where c.thread_id = $1 and c.checkpoint_ns = $2 order by c.checkpoint_id desc limit 1`,
+    getById: `${select} where c.thread_id = $1 and c.checkpoint_ns = $2 and c.checkpoint_id = $3`,
+    put: `${insert} select 1`,
+    putPrune: `${insert}${prune}`,
+    insertWrites: `${writeCols} do nothing`,
+    upsertWrites: `${writeCols} do update set channel = excluded.channel, type = excluded.type, blob = excluded.blob, task_path = excluded.task_path`,
+    pendingSends: `select type, blob from ${writes}
+      where thread_id = $1 and checkpoint_ns = $2 and checkpoint_id = $3 and channel = $4
+      order by task_path, task_id, idx`,
+    deleteThreads: `with w as (delete from ${writes} where thread_id = any($1::text[])),
+      b as (delete from ${blobs} where thread_id = any($1::text[]))
+      delete from ${cps} where thread_id = any($1::text[])`,
+    collect: `with gone as (
+        select distinct c.thread_id from ${cps} c
+         where not exists (
+           select 1 from turns t
+            where t.id = case when c.thread_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                              then c.thread_id::uuid end
+              and t.status <> 'ended')
+         limit $1),
+      w as (delete from ${writes} where thread_id in (select thread_id from gone)),
+      b as (delete from ${blobs} where thread_id in (select thread_id from gone))
+      delete from ${cps} where thread_id in (select thread_id from gone)`,
+    names: {
+      getLatest: `${tag}_get_latest`,
+      getById: `${tag}_get_by_id`,
+      put: `${tag}_put`,
+      putPrune: `${tag}_put_prune`,
+      insertWrites: `${tag}_insert_writes`,
+      upsertWrites: `${tag}_upsert_writes`,
+      deleteThreads: `${tag}_delete_threads`,
+    },
+  };
+}
