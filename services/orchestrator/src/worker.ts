@@ -1,5 +1,4 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import {
   advanceJobSchema,
   type Config,
@@ -15,9 +14,10 @@ import {
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { graphStore, setupCheckpointer } from "./graph/checkpointer.ts";
+import { graphStore } from "./graph/checkpointer.ts";
 import { applyEffects, type EffectDeps } from "./graph/effects.ts";
 import { buildTurnGraph } from "./graph/graph.ts";
+import { TurnCheckpointSaver } from "./graph/pg-saver.ts";
 import { ResultNotReadyError } from "./turn/errors.ts";
 import { TurnRunner } from "./turn/lifecycle.ts";
 import { type SweepScope, startSweeper } from "./turn/sweeper.ts";
@@ -36,8 +36,9 @@ export interface OrchestratorDeps {
   bullmq: Redis;
   logger?: Logger;
   /**
-   * The checkpointer, set up by the caller; by default a PostgresSaver on `pool`, whose `setup()` runs here.
-   * @defaultValue PostgresSaver
+   * The checkpointer, set up by the caller; by default a `TurnCheckpointSaver` on `pool` (its tables
+   * come from the migrations).
+   * @defaultValue TurnCheckpointSaver
    */
   checkpointer?: BaseCheckpointSaver;
   /**
@@ -69,10 +70,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool, redis } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
-  const store = graphStore(
-    pool,
-    deps.checkpointer ?? (await setupCheckpointer(pool, new PostgresSaver(pool))),
-  );
+  const store = graphStore(pool, deps.checkpointer ?? new TurnCheckpointSaver(pool));
 
   const executionQueue = new Queue(EXECUTION_QUEUE, { connection: deps.bullmq, prefix, defaultJobOptions });
   const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {

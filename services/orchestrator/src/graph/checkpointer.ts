@@ -1,7 +1,8 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
-import { deleteGraphState } from "@synapse/shared";
+import { deleteGraphState, POSTGRES_SAVER_TABLES } from "@synapse/shared";
 import type pg from "pg";
+import { TurnCheckpointSaver } from "./pg-saver.ts";
 
 /** Where turn graphs keep their state, with the clean-up the turn lifecycle needs. */
 export interface GraphStore {
@@ -12,7 +13,10 @@ export interface GraphStore {
   collect(): Promise<void>;
 }
 
-/** Runs the saver's `setup()` (creating its tables), serialised across processes starting together. */
+/**
+ * Runs the saver's `setup()` (creating its tables), serialised across processes starting together.
+ * Only for savers that create their own tables (`PostgresSaver`); `TurnCheckpointSaver`'s come from the migrations.
+ */
 export async function setupCheckpointer<T extends { setup(): Promise<void> }>(
   pool: pg.Pool,
   saver: T,
@@ -31,11 +35,20 @@ export async function setupCheckpointer<T extends { setup(): Promise<void> }>(
 }
 
 /**
- * The store for a saver. A PostgresSaver's tables are known (shared `deleteGraphState`): threads
- * go in one statement and leftovers are found by joining `turns`. Any other saver deletes through
- * its own `deleteThread` and has nothing to collect.
+ * The store for a saver. A `TurnCheckpointSaver` (the default) deletes threads and collects
+ * leftovers in one statement each; a PostgresSaver's tables are known too (shared
+ * `deleteGraphState`), its leftovers found by joining `turns`. Any other saver deletes through its
+ * own `deleteThread` and has nothing to collect.
  */
 export function graphStore(pool: pg.Pool, saver: BaseCheckpointSaver): GraphStore {
+  if (saver instanceof TurnCheckpointSaver)
+    return {
+      saver,
+      deleteThreads: (ids) => saver.deleteThreads(ids),
+      collect: async () => {
+        await saver.collect();
+      },
+    };
   if (!(saver instanceof PostgresSaver))
     return {
       saver,
@@ -46,7 +59,7 @@ export function graphStore(pool: pg.Pool, saver: BaseCheckpointSaver): GraphStor
     };
   return {
     saver,
-    deleteThreads: (ids) => deleteGraphState(pool, ids, { tablesExist: true }),
+    deleteThreads: (ids) => deleteGraphState(pool, ids, { tables: POSTGRES_SAVER_TABLES }),
     async collect() {
       const { rows } = await pool.query<{ thread_id: string }>(
         `select distinct c.thread_id from public.checkpoints c
@@ -61,7 +74,7 @@ export function graphStore(pool: pg.Pool, saver: BaseCheckpointSaver): GraphStor
         await deleteGraphState(
           pool,
           rows.map((r) => r.thread_id),
-          { tablesExist: true },
+          { tables: POSTGRES_SAVER_TABLES },
         );
     },
   };
