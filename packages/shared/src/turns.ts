@@ -2,6 +2,8 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import { publishFrame, type TurnEndReason } from "./events.ts";
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * Runs `fn` while holding the group's lock: a Postgres advisory lock in a transaction, released at
  * commit or when the holder's connection dies (so a crashed process never leaves a group locked).
@@ -12,10 +14,11 @@ export async function withGroupLock<T>(
   groupId: string,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
+  // the id goes into the SQL text so that begin + lock is one round trip: it must be a plain UUID
+  if (!UUID_RE.test(groupId)) throw new TypeError(`not a group id: ${JSON.stringify(groupId)}`);
   const client = await pool.connect();
   try {
-    await client.query("begin");
-    await client.query("select pg_advisory_xact_lock(hashtextextended($1, 4242))", [groupId]);
+    await client.query(`begin; select pg_advisory_xact_lock(hashtextextended('${groupId}', 4242))`);
     const out = await fn(client);
     await client.query("commit");
     return out;
