@@ -55,18 +55,20 @@ function initializer(name: string, opts: TurnCheckpointSaverOptions = {}) {
   };
 }
 
-// the saver as the orchestrator uses it (pruning history on put), and with history kept
-specTest(initializer("TurnCheckpointSaver"));
-const withHistory = initializer("TurnCheckpointSaver (keepHistory)", { keepHistory: true });
-specTest(withHistory);
-deltaChannelHistoryTests(withHistory);
+// the saver as the orchestrator uses it, and with its history pruned on each put
+const plain = initializer("TurnCheckpointSaver");
+specTest(plain);
+deltaChannelHistoryTests(plain);
+specTest(initializer("TurnCheckpointSaver (pruneHistory)", { pruneHistory: true }));
 
 describe("TurnCheckpointSaver, turn specifics", () => {
   const init = initializer("specifics");
   let saver: TurnCheckpointSaver;
+  let pruning: TurnCheckpointSaver;
   beforeAll(async () => {
     await init.beforeAll();
     saver = await init.createCheckpointer();
+    pruning = new TurnCheckpointSaver(init.pool, { schema: init.schema, pruneHistory: true });
   });
   afterAll(() => init.afterAll());
 
@@ -79,7 +81,7 @@ describe("TurnCheckpointSaver, turn specifics", () => {
   }
 
   /** Puts a chain of checkpoints; `step` changes `b` only on even steps, `a` on every one. */
-  async function chain(threadId: string, length: number) {
+  async function chain(threadId: string, length: number, into = saver) {
     let config: RunnableConfig = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
     const configs: RunnableConfig[] = [];
     for (let i = 0; i < length; i++) {
@@ -91,27 +93,41 @@ describe("TurnCheckpointSaver, turn specifics", () => {
         channel_versions: { a: i + 1, b },
       };
       const newVersions: ChannelVersions = i % 2 === 0 ? { a: i + 1, b } : { a: i + 1 };
-      config = await saver.put(config, checkpoint, { source: "loop", step: i, parents: {} }, newVersions);
-      await saver.putWrites(config, [["a", `w${i}`]], "task");
+      config = await into.put(config, checkpoint, { source: "loop", step: i, parents: {} }, newVersions);
+      await into.putWrites(config, [["a", `w${i}`]], "task");
       configs.push(config);
     }
     return configs;
   }
 
-  it("keeps only the parent and the latest, with every value they name", async () => {
+  it("keeps every checkpoint by default", async () => {
     const threadId = randomUUID();
-    const configs = await chain(threadId, 4);
+    await chain(threadId, 4);
+    expect(await rows("graph_checkpoints", threadId)).toBe(4);
+    const all = [];
+    for await (const t of saver.list({ configurable: { thread_id: threadId } })) all.push(t);
+    expect(all.map((t) => t.checkpoint.channel_values)).toEqual([
+      { a: "a3", b: "b3" },
+      { a: "a2", b: "b3" },
+      { a: "a1", b: "b1" },
+      { a: "a0", b: "b1" },
+    ]);
+  });
+
+  it("with pruneHistory, keeps only the parent and the latest, with every value they name", async () => {
+    const threadId = randomUUID();
+    const configs = await chain(threadId, 4, pruning);
     expect(await rows("graph_checkpoints", threadId)).toBe(2);
     // values: a3 (latest), a2 and b3 (parent); b3 is named by both
     expect(await rows("graph_blobs", threadId)).toBe(3);
     expect(await rows("graph_writes", threadId)).toBe(2);
-    const latest = await saver.getTuple({ configurable: { thread_id: threadId } });
+    const latest = await pruning.getTuple({ configurable: { thread_id: threadId } });
     expect(latest?.checkpoint.channel_values).toEqual({ a: "a3", b: "b3" });
     expect(latest?.pendingWrites).toEqual([["task", "a", "w3"]]);
     expect(latest?.parentConfig?.configurable?.checkpoint_id).toBe(configs[2]!.configurable?.checkpoint_id);
-    const parent = await saver.getTuple(configs[2]!);
+    const parent = await pruning.getTuple(configs[2]!);
     expect(parent?.checkpoint.channel_values).toEqual({ a: "a2", b: "b3" });
-    expect(await saver.getTuple(configs[1]!)).toBeUndefined();
+    expect(await pruning.getTuple(configs[1]!)).toBeUndefined();
   });
 
   it("deletes threads in one call, and leaves the others", async () => {
