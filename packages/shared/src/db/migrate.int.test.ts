@@ -21,7 +21,8 @@ describe("migrations", () => {
 
   it("round-trips rollback and migrate on a database with data", async () => {
     await admin.query(`create database ${name}`);
-    expect(await migrateUp(pool)).toContain("0000_init");
+    const all = await migrateUp(pool);
+    expect(all[0]).toBe("0000_init");
     expect(await migrateUp(pool)).toEqual([]);
     const { rows } = await pool.query<{ id: string }>(
       "insert into users (email, password_hash) values ('a@b.c', 'x') returning id",
@@ -60,9 +61,14 @@ describe("migrations", () => {
     expect(again.created).toBe(false);
     expect(again.message.seq).toBe(2);
 
-    expect(await migrateDown(pool)).toEqual(["0000_init"]);
+    // one step back undoes only the newest migration, and the data stays
+    expect(await migrateDown(pool)).toEqual([all.at(-1)]);
+    expect((await pool.query("select count(*)::int as n from messages")).rows[0].n).toBe(2);
+    expect(await migrateUp(pool)).toEqual([all.at(-1)]);
+    // all the way back, and forward again
+    expect(await migrateDown(pool, all.length)).toEqual([...all].reverse());
     const tables = await pool.query("select 1 from information_schema.tables where table_name = 'messages'");
     expect(tables.rowCount).toBe(0);
-    expect(await migrateUp(pool)).toEqual(["0000_init"]);
+    expect(await migrateUp(pool)).toEqual(all);
   });
 });
