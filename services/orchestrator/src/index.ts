@@ -1,4 +1,4 @@
-export { setupCheckpointer } from "./graph/checkpointer.ts";
+export { TurnCheckpointSaver } from "./graph/pg-saver.ts";
 export { route } from "./graph/router.ts";
 export type { TurnEvent, TurnState } from "./graph/state.ts";
 export { type Orchestrator, type OrchestratorDeps, startOrchestrator } from "./worker.ts";

@@ -70,7 +70,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool, redis } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
-  const store = graphStore(pool, deps.checkpointer ?? new TurnCheckpointSaver(pool));
+  const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
 
   const executionQueue = new Queue(EXECUTION_QUEUE, { connection: deps.bullmq, prefix, defaultJobOptions });
   const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {

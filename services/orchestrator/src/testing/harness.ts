@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import {
   announceCancel,
   type Config,
@@ -25,14 +24,16 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import pino from "pino";
 import { testConfig, testUrls } from "../../../../test/support/services.ts";
-import { setupCheckpointer } from "../graph/checkpointer.ts";
+import { TurnCheckpointSaver } from "../graph/pg-saver.ts";
 import type { Effect, TurnState } from "../graph/state.ts";
 import { type Orchestrator, startOrchestrator } from "../worker.ts";
 
-/** A PostgresSaver whose next `put` for a thread can be made to fail, as if the process died before its checkpoint. */
-class FlakySaver extends PostgresSaver {
+/** The orchestrator's saver, whose next `put` for a thread can be made to fail, as if the process died before its checkpoint. */
+class FlakySaver extends TurnCheckpointSaver {
   readonly failPut = new Set<string>();
-  override async put(...args: Parameters<PostgresSaver["put"]>): ReturnType<PostgresSaver["put"]> {
+  override async put(
+    ...args: Parameters<TurnCheckpointSaver["put"]>
+  ): ReturnType<TurnCheckpointSaver["put"]> {
     const thread = String(args[0].configurable?.thread_id);
     if (this.failPut.delete(thread)) throw new Error("injected: checkpoint lost");
     return super.put(...args);
@@ -152,7 +153,7 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
     { level: "debug" },
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
-  const saver = await setupCheckpointer(pool, new FlakySaver(pool));
+  const saver = new FlakySaver(pool);
   const orchestrator = await startOrchestrator({
     config,
     pool,

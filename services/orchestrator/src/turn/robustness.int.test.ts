@@ -123,7 +123,7 @@ describe("gathering", () => {
     expect(await expectNoDuplicates(g.groupId)).toHaveLength(2);
     await waitFor(
       async () =>
-        (await h.pool.query("select 1 from checkpoints where thread_id = $1", [turnId])).rowCount === 0,
+        (await h.pool.query("select 1 from graph_checkpoints where thread_id = $1", [turnId])).rowCount === 0,
     );
   });
 
@@ -264,7 +264,7 @@ describe("turn order and cancel", () => {
         (f) => (f.type === "message" ? f.message.turn_id : "turn_id" in f ? f.turn_id : null) === t1.turnId,
       ),
     ).toEqual([]);
-    const { rows } = await h.pool.query("select 1 from checkpoints where thread_id = $1", [t1.turnId]);
+    const { rows } = await h.pool.query("select 1 from graph_checkpoints where thread_id = $1", [t1.turnId]);
     expect(rows).toHaveLength(0);
   });
 });

@@ -45,7 +45,9 @@ describe("sweeper", () => {
     expect(await h.waitTurn(t2.turnId)).toMatchObject({ reason: "completed" });
     const ended = h.frames(g.groupId).filter((f) => f.type === "turn.ended" && f.turn_id === t1.turnId);
     expect(ended).toEqual([{ type: "turn.ended", group_id: g.groupId, turn_id: t1.turnId, reason: "error" }]);
-    const { rows: cp } = await h.pool.query("select 1 from checkpoints where thread_id = $1", [t1.turnId]);
+    const { rows: cp } = await h.pool.query("select 1 from graph_checkpoints where thread_id = $1", [
+      t1.turnId,
+    ]);
     expect(cp).toHaveLength(0);
   });
 });

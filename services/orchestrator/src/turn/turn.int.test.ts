@@ -20,7 +20,7 @@ const frameTypes = (groupId: string, turnId: string) =>
 
 async function checkpointRows(turnId: string): Promise<number> {
   const { rows } = await h.pool.query<{ n: number }>(
-    "select count(*)::int as n from checkpoints where thread_id = $1",
+    "select count(*)::int as n from graph_checkpoints where thread_id = $1",
     [turnId],
   );
   return rows[0]!.n;
