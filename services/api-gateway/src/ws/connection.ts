@@ -24,6 +24,8 @@ export interface UpgradeRequest {
   headers: IncomingHttpHeaders;
   query: Record<string, unknown>;
   groupId: string;
+  /** The group's last seq when the handshake was accepted: where a socket without `after` starts. */
+  baseline?: number;
 }
 
 function toBuffer(data: RawData): Buffer {
@@ -61,7 +63,7 @@ async function open(socket: GroupSocket, req: UpgradeRequest, ctx: ConnectionCon
   const userId = token ? await verifyAccessToken(ctx.config, token) : undefined;
   if (!userId) return socket.close(CloseCode.policy, token ? "invalid token" : "missing token");
   if (!isUuid(req.groupId)) return socket.close(CloseCode.policy, "invalid group id");
-  const after = parseAfter(req.query);
+  const after = parseAfter(req.query) ?? req.baseline;
   if (after === "invalid")
     return socket.close(CloseCode.policy, "invalid after: want a non-negative integer");
   if (socket.closed) return;

@@ -2,11 +2,13 @@ import type { Config, Logger } from "@synapse/shared";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import "@fastify/websocket";
-import { selectProtocol } from "./auth.ts";
+import { verifyAccessToken } from "../auth/tokens.ts";
+import { isUuid, parseAfter, selectProtocol, tokenOf } from "./auth.ts";
 import { CloseCode } from "./close-codes.ts";
 import { serveSocket } from "./connection.ts";
 import { Hub } from "./hub.ts";
 import type { GroupSocket } from "./socket.ts";
+import { readLastSeq } from "./store.ts";
 
 export { CloseCode } from "./close-codes.ts";
 
@@ -63,15 +65,33 @@ export async function registerWebSocket(
   if (!wss.options.maxPayload || wss.options.maxPayload > maxPayload) wss.options.maxPayload = maxPayload;
   wss.options.handleProtocols ??= selectProtocol;
 
+  // Where a socket without `after` starts, read before the handshake completes: the client may post
+  // as soon as it sees the socket open, and that message must reach it even if it commits before
+  // the socket is attached to the hub (it is then read back from the database).
+  const baselines = new WeakMap<object, number>();
   app.get<{ Params: { group_id: string }; Querystring: Record<string, unknown> }>(
     "/ws/:group_id",
-    { websocket: true },
+    {
+      websocket: true,
+      preValidation: async (req) => {
+        const query = req.query ?? {};
+        if (parseAfter(query) !== undefined || !isUuid(req.params.group_id)) return;
+        const token = tokenOf(req.headers, query);
+        if (!token || !(await verifyAccessToken(deps.config, token))) return;
+        baselines.set(req.raw, await readLastSeq(deps.pool, req.params.group_id));
+      },
+    },
     (ws, req) => {
       if (shuttingDown) {
         ws.close(CloseCode.goingAway, "server shutting down");
         return;
       }
-      serveSocket(ws, { headers: req.headers, query: req.query ?? {}, groupId: req.params.group_id }, ctx);
+      const baseline = baselines.get(req.raw);
+      serveSocket(
+        ws,
+        { headers: req.headers, query: req.query ?? {}, groupId: req.params.group_id, baseline },
+        ctx,
+      );
     },
   );
 
