@@ -1,4 +1,4 @@
-import { AIMessageChunk } from "@langchain/core/messages";
+import { AIMessage, AIMessageChunk } from "@langchain/core/messages";
 import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
 import { createPool, jobIds } from "@synapse/shared";
 import { afterAll, describe, expect, it } from "vitest";
@@ -27,7 +27,8 @@ describe("crash recovery", () => {
       providers: {
         flaky: () => {
           started = true;
-          return new FakeStreamingChatModel({ sleep: 120_000, chunks: [new AIMessageChunk("never")] });
+          // without `chunks` the fake sleeps before each character: it never answers in time
+          return new FakeStreamingChatModel({ sleep: 120_000, responses: [new AIMessage("never")] });
         },
       },
     });
