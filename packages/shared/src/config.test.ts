@@ -49,4 +49,14 @@ describe("loadConfig", () => {
       loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32), OPENAI_ENDPOINTS: "bad" }, noDotenv),
     ).toThrow(/OPENAI_ENDPOINTS/);
   });
+
+  it("reads TRUST_PROXY as a boolean, a hop count or a list", () => {
+    const base = { NODE_ENV: "test", SECRET_KEY: "x".repeat(32) };
+    expect(loadConfig(base, noDotenv).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: "true" }, noDotenv).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ ...base, TRUST_PROXY: "2" }, noDotenv).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ ...base, TRUST_PROXY: "10.0.0.1,10.0.0.2" }, noDotenv).TRUST_PROXY).toBe(
+      "10.0.0.1,10.0.0.2",
+    );
+  });
 });

@@ -70,6 +70,18 @@ const schema = z.object({
   PORT: intIn(0, 65_535).default(8000),
   HOST: z.string().min(1).default("127.0.0.1"),
   CORS_ORIGINS: csv.default([]),
+  /**
+   * Behind a load balancer: which proxies to believe for the client address (per-IP rate limits).
+   * `false` (default), `true` (any), a hop count, or comma-separated addresses/CIDRs.
+   */
+  TRUST_PROXY: z
+    .string()
+    .transform((s): boolean | number | string => {
+      if (s === "true") return true;
+      if (s === "false") return false;
+      return /^\d+$/.test(s) ? Number(s) : s;
+    })
+    .default(false),
   ORCHESTRATOR_PROVIDER: z.string().min(1).optional(),
   ORCHESTRATOR_MODEL: z.string().min(1).optional(),
   MAX_STEPS_PER_TURN: intIn(1, 1000).default(20),

@@ -46,6 +46,8 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestId,
     requestIdHeader: false,
+    // a hop count is supported at run time though the type omits it
+    trustProxy: config.TRUST_PROXY as boolean | string,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validatorCompiler);
