@@ -8,19 +8,28 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * Runs `fn` while holding the group's lock: a Postgres advisory lock in a transaction, released at
  * commit or when the holder's connection dies (so a crashed process never leaves a group locked).
  * Every change to a group's turns (start, step, end, cancel) runs under it.
+ *
+ * `opts.reads`: statements without parameters (trusted SQL, values inlined by the caller) run in the
+ * same round trip as `begin` and the lock, after the lock is held; `fn` gets their results in order.
+ * `opts.commitWith`: called once `fn` succeeded, statements of the same kind to run in the commit's
+ * round trip, before it.
  */
 export async function withGroupLock<T>(
   pool: pg.Pool,
   groupId: string,
-  fn: (client: pg.PoolClient) => Promise<T>,
+  fn: (client: pg.PoolClient, reads: pg.QueryResult[]) => Promise<T>,
+  opts: { reads?: string[]; commitWith?: () => string[] } = {},
 ): Promise<T> {
   // the id goes into the SQL text so that begin + lock is one round trip: it must be a plain UUID
   if (!UUID_RE.test(groupId)) throw new TypeError(`not a group id: ${JSON.stringify(groupId)}`);
+  const reads = opts.reads ?? [];
   const client = await pool.connect();
   try {
-    await client.query(`begin; select pg_advisory_xact_lock(hashtextextended('${groupId}', 4242))`);
-    const out = await fn(client);
-    await client.query("commit");
+    const results = (await client.query(
+      [`begin; select pg_advisory_xact_lock(hashtextextended('${groupId}', 4242))`, ...reads].join(";\n"),
+    )) as unknown as pg.QueryResult[];
+    const out = await fn(client, results.slice(2));
+    await client.query([...(opts.commitWith?.() ?? []), "commit"].join(";\n"));
     return out;
   } catch (err) {
     await client.query("rollback").catch(() => undefined);

@@ -1,17 +1,18 @@
 import {
   defaultJobOptions,
-  insertMessage,
-  inTransaction,
   jobIds,
   type LlmJob,
+  MESSAGE_COLUMNS,
   type Message,
+  type MessageRow,
   publishFrame,
   type ToolJob,
+  toMessage,
 } from "@synapse/shared";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import type { Dispatch, Effect, TurnState } from "./state.ts";
+import type { Dispatch, Effect, OutMessage, TurnState } from "./state.ts";
 
 /** What carrying out effects needs. */
 export interface EffectDeps {
@@ -27,78 +28,128 @@ export interface EffectDeps {
 
 /**
  * Carries out a step's effects in two phases:
- * 1. every database write in one transaction (one commit per step: message inserts, then the turn
- *    row; inserts first so that locks are taken in the order group row → turn row, as a group
- *    deletion does);
+ * 1. every database write in one statement, so one commit and one round trip per step (message
+ *    inserts, then the turn row: the turn row's update waits for the inserts, so locks are taken in
+ *    the order group row → turn row, as a group deletion does);
  * 2. after the commit, in effect order, what announces them: frames, then execution jobs (which
  *    may only run once the messages of their context are committed).
  * The checkpoint is written after both (by the graph, at exit), so a step that dies anywhere is
  * retried from the previous state and decides the same effects again. Every write is idempotent: messages
- * have ids chosen by the router (`insertMessage` stores each once), jobs have deterministic ids,
- * the turn row gets absolute values.
+ * have ids chosen by the router (each is stored once), jobs have deterministic ids, the turn row
+ * gets absolute values.
  */
 export async function applyEffects(deps: EffectDeps, turn: TurnState, effects: Effect[]): Promise<void> {
-  const { stored, untilSeq } = await inTransaction(deps.pool, async (client) => {
-    const out = await writeAll(client, turn, effects);
-    await deps.beforeCommit?.(effects, turn);
-    return out;
-  });
+  await deps.beforeCommit?.(effects, turn);
+  const { stored, untilSeq } = await writeAll(deps.pool, turn, effects);
   for (const effect of effects) {
     await announce(deps, turn, effect, stored, untilSeq);
     await deps.afterEffect?.(effect, turn);
   }
 }
 
-async function writeAll(client: pg.PoolClient, turn: TurnState, effects: Effect[]) {
+/**
+ * The step's writes as one statement, with the semantics of running, in effect order:
+ * - `insertMessage` for each message (`store`, an `end` notice): a message whose id exists is not
+ *   stored again (the existing row is returned); new ones take the group's next seqs, in order;
+ * - `begin`: queued → running (`started_at`);
+ * - `progress`: steps and usage, if the turn is running (by then);
+ * - `end`: → ended with its reason, unless ended already (an earlier attempt of this very step
+ *   ended it: its `turn.ended` is announced again);
+ * - the context bound of a `dispatch`: the turn's latest stored message (agents dispatched together
+ *   don't see each other's answers, and messages people posted meanwhile — each begins a later,
+ *   queued turn — stay out of this turn's context instead of being answered twice).
+ * Every statement of one step reads the snapshot taken before it, so the results of the inserts
+ * are combined with what existed before in SQL.
+ */
+const WRITE_STEP = `with input as (
+    select u.* from jsonb_to_recordset($3::jsonb) as u(
+      ord int, id uuid, sender_type text, sender_alias text, content text, tool_calls jsonb, tool_call_id text, meta jsonb)
+  ),
+  fresh as (
+    select i.*, row_number() over (order by i.ord) as n from input i
+     where not exists (select 1 from messages x where x.id = i.id)
+  ),
+  s as (
+    update groups set last_seq = last_seq + (select count(*) from fresh)
+     where id = $2 and exists (select 1 from fresh)
+     returning last_seq
+  ),
+  ins as (
+    insert into messages (id, group_id, seq, turn_id, sender_type, sender_alias, sender_user_id,
+                          content, tool_calls, tool_call_id, meta, idempotency_key)
+    select f.id, $2, s.last_seq - (select count(*) from fresh) + f.n, $1, f.sender_type, f.sender_alias, null,
+           f.content, nullif(f.tool_calls, 'null'::jsonb), f.tool_call_id, nullif(f.meta, 'null'::jsonb), null
+      from fresh f cross join s
+    returning ${MESSAGE_COLUMNS}
+  ),
+  t as (
+    update turns set
+      status = case when $7::text is not null and status <> 'ended' then 'ended'
+                    when $4::boolean and status = 'queued' then 'running' else status end,
+      started_at = case when $4::boolean and status = 'queued' then now() else started_at end,
+      steps = case when $5::int is not null and (status = 'running' or ($4::boolean and status = 'queued'))
+                   then $5::int else steps end,
+      usage = case when $5::int is not null and (status = 'running' or ($4::boolean and status = 'queued'))
+                   then $6::jsonb else usage end,
+      reason = case when $7::text is not null and status <> 'ended' then $7::text else reason end,
+      ended_at = case when $7::text is not null and status <> 'ended' then now() else ended_at end,
+      updated_at = now()
+     where id = $1 and (select count(*) from ins) >= 0
+       and (($4::boolean and status = 'queued')
+            or ($5::int is not null and status = 'running')
+            or ($7::text is not null and status <> 'ended'))
+  ),
+  msgs as (
+    select ${MESSAGE_COLUMNS} from ins
+    union all
+    select ${MESSAGE_COLUMNS} from messages where id in (select id from input)
+  )
+  select greatest(
+           (select coalesce(max(seq), 0) from messages where group_id = $2 and turn_id = $1),
+           (select coalesce(max(seq), 0) from ins)) as until_seq,
+         msgs.*
+    from (values (1)) as one(x) left join msgs on true`;
+
+async function writeAll(pool: pg.Pool, turn: TurnState, effects: Effect[]) {
+  const messages: OutMessage[] = [];
+  let begin = false;
+  let progress: Extract<Effect, { type: "progress" }> | undefined;
+  let end: Extract<Effect, { type: "end" }> | undefined;
+  for (const effect of effects) {
+    if (effect.type === "store") messages.push(effect.message);
+    else if (effect.type === "end") {
+      if (effect.notice) messages.push(effect.notice);
+      end ??= effect;
+    } else if (effect.type === "begin") begin = true;
+    else if (effect.type === "progress") progress = effect;
+  }
+  const { rows } = await pool.query<MessageRow & { until_seq: string | number }>({
+    name: "synapse_write_step",
+    text: WRITE_STEP,
+    values: [
+      turn.turn_id,
+      turn.group_id,
+      JSON.stringify(
+        messages.map((m, ord) => ({
+          ord,
+          id: m.id,
+          sender_type: m.sender_type,
+          sender_alias: m.sender_alias,
+          content: m.content,
+          tool_calls: m.tool_calls ?? null,
+          tool_call_id: m.tool_call_id ?? null,
+          meta: m.meta ?? null,
+        })),
+      ),
+      begin,
+      progress ? progress.steps : null,
+      progress ? JSON.stringify(progress.usage) : null,
+      end ? end.reason : null,
+    ],
+  });
   const stored = new Map<string, Message>();
-  for (const effect of effects) {
-    const m = effect.type === "store" ? effect.message : effect.type === "end" ? effect.notice : undefined;
-    if (!m) continue;
-    const { message } = await insertMessage(client, { ...m, group_id: turn.group_id, turn_id: turn.turn_id });
-    stored.set(message.id, message);
-  }
-  let untilSeq = 0;
-  for (const effect of effects) {
-    switch (effect.type) {
-      case "begin":
-        await client.query(
-          `update turns set status = 'running', started_at = now(), updated_at = now()
-            where id = $1 and status = 'queued'`,
-          [turn.turn_id],
-        );
-        break;
-      case "dispatch": {
-        // Context bound of the calls: the turn's latest stored message. Agents dispatched together
-        // don't see each other's answers, and messages people posted meanwhile (each begins a later,
-        // queued turn) stay out of this turn's context instead of being answered twice.
-        const { rows } = await client.query<{ seq: number }>(
-          "select coalesce(max(seq), 0) as seq from messages where group_id = $1 and turn_id = $2",
-          [turn.group_id, turn.turn_id],
-        );
-        untilSeq = rows[0]?.seq ?? 0;
-        break;
-      }
-      case "progress":
-        await client.query(
-          `update turns set steps = $2, usage = $3::jsonb, updated_at = now()
-            where id = $1 and status = 'running'`,
-          [turn.turn_id, effect.steps, JSON.stringify(effect.usage)],
-        );
-        break;
-      case "end":
-        // the step runs under the group lock and found the turn running: if it is ended already,
-        // an earlier attempt of this very step ended it, and its `turn.ended` is announced again
-        await client.query(
-          `update turns set status = 'ended', reason = $2, ended_at = now(), updated_at = now()
-            where id = $1 and status <> 'ended'`,
-          [turn.turn_id, effect.reason],
-        );
-        break;
-      case "store":
-      case "agent.finished":
-        break;
-    }
-  }
+  for (const row of rows) if (row.id) stored.set(row.id, toMessage(row));
+  const untilSeq = Number(rows[0]?.until_seq ?? 0);
   return { stored, untilSeq };
 }
 

@@ -152,4 +152,56 @@ describe("TurnCheckpointSaver, turn specifics", () => {
     expect(await rows("graph_checkpoints", threadId)).toBe(0);
     expect(await rows("graph_blobs", threadId)).toBe(0);
   });
+
+  it("primed: reads the given row, defers its put to a statement without parameters, and flushes on read", async () => {
+    const threadId = randomUUID();
+    await chain(threadId, 1);
+    const { rows: latest } = await init.pool.query(saver.latestSql(`'${threadId}'`));
+    saver.prime(threadId, latest);
+    const primed = await saver.getTuple({ configurable: { thread_id: threadId } });
+    expect(primed?.checkpoint.channel_values).toEqual({ a: "a0", b: "b1" });
+    // values an inlined statement must carry intact: quotes, backslashes, odd bytes
+    const tricky = `it's \\ a "test" \u00e9 ${"\u0001"}`;
+    const checkpoint = {
+      ...emptyCheckpoint(),
+      id: uuid6(0),
+      channel_values: { a: tricky, b: new Uint8Array([0, 39, 92, 255]) },
+      channel_versions: { a: 2, b: 2 },
+    };
+    const config = await saver.put(
+      primed!.config,
+      checkpoint,
+      { source: "loop", step: 1, parents: {} },
+      {
+        a: 2,
+        b: 2,
+      },
+    );
+    expect(await rows("graph_checkpoints", threadId)).toBe(1); // deferred
+    const statement = saver.takeDeferredPut(threadId);
+    expect(statement).toBeDefined();
+    expect(saver.takeDeferredPut(threadId)).toBeUndefined();
+    await init.pool.query(statement!);
+    saver.unprime(threadId);
+    const tuple = await saver.getTuple({ configurable: { thread_id: threadId } });
+    expect(tuple?.config.configurable?.checkpoint_id).toBe(config.configurable?.checkpoint_id);
+    expect(tuple?.checkpoint.channel_values.a).toBe(tricky);
+    expect(Buffer.from(tuple?.checkpoint.channel_values.b as Uint8Array)).toEqual(
+      Buffer.from([0, 39, 92, 255]),
+    );
+
+    // a read of a primed thread with a put pending writes it first; unprime drops one not taken
+    saver.prime(threadId, []);
+    await saver.put(config, { ...checkpoint, id: uuid6(0) }, { source: "loop", step: 2, parents: {} }, {});
+    expect(await rows("graph_checkpoints", threadId)).toBe(2);
+    await saver.getTuple({
+      configurable: { thread_id: threadId, checkpoint_id: config.configurable?.checkpoint_id },
+    });
+    expect(await rows("graph_checkpoints", threadId)).toBe(3);
+    saver.prime(threadId, []);
+    await saver.put(config, { ...checkpoint, id: uuid6(0) }, { source: "loop", step: 3, parents: {} }, {});
+    saver.unprime(threadId);
+    expect(saver.takeDeferredPut(threadId)).toBeUndefined();
+    expect(await rows("graph_checkpoints", threadId)).toBe(3);
+  });
 });

@@ -66,6 +66,10 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
   readonly #pool: pg.Pool;
   readonly #pruneHistory: boolean;
   readonly #sql: ReturnType<typeof statements>;
+  /** Latest checkpoint rows read ahead by the caller (see {@link prime}), by thread id. */
+  readonly #primed = new Map<string, Row | null>();
+  /** Puts of primed threads not written yet (see {@link takeDeferredPut}), by thread id. */
+  readonly #deferred = new Map<string, { name: string; text: string; values: unknown[] }>();
 
   constructor(pool: pg.Pool, opts: TurnCheckpointSaverOptions = {}) {
     super(opts.serde);
@@ -74,9 +78,57 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
     this.#sql = statements(opts.schema ?? "public");
   }
 
+  /**
+   * One statement, without parameters, selecting the latest checkpoint (namespace "") of the thread
+   * whose id `threadIdSql` evaluates to (a literal or a scalar subquery, trusted SQL). The caller runs
+   * it in a round trip it makes anyway and hands the rows to {@link prime}.
+   */
+  latestSql(threadIdSql: string): string {
+    return `${this.#sql.select} where c.thread_id = (${threadIdSql})::text and c.checkpoint_ns = '' order by c.checkpoint_id desc limit 1`;
+  }
+
+  /**
+   * Takes the rows of a {@link latestSql} statement as the thread's latest checkpoint: `getTuple`
+   * of its latest checkpoint then reads nothing, until the thread is written to or {@link unprime}d.
+   * And the thread's `put`s are deferred: the caller takes the statement ({@link takeDeferredPut})
+   * and runs it in a round trip of its own (the commit of its transaction); anything else reading or
+   * writing the thread first runs it. Only for a caller that keeps every other reader and writer of
+   * the thread out meanwhile (the group lock).
+   */
+  prime(threadId: string, rows: unknown[]): void {
+    this.#primed.set(threadId, (rows[0] as Row | undefined) ?? null);
+  }
+
+  /** Forgets what {@link prime} gave for this thread, and drops a put not taken (the caller failed). */
+  unprime(threadId: string): void {
+    this.#primed.delete(threadId);
+    this.#deferred.delete(threadId);
+  }
+
+  /** The thread's deferred put as one statement without parameters (values inlined), if there is one. */
+  takeDeferredPut(threadId: string): string | undefined {
+    const put = this.#deferred.get(threadId);
+    if (!put) return undefined;
+    this.#deferred.delete(threadId);
+    return inline(put.text, put.values);
+  }
+
+  /** Runs the thread's deferred put now (something else reads or writes the thread). */
+  async #flush(threadId: string): Promise<void> {
+    const put = this.#deferred.get(threadId);
+    if (!put) return;
+    this.#deferred.delete(threadId);
+    await this.#pool.query(put);
+  }
+
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const { thread_id, checkpoint_ns = "", checkpoint_id } = config.configurable ?? {};
     if (thread_id === undefined || thread_id === null) return undefined;
+    await this.#flush(String(thread_id));
+    if (!checkpoint_id && checkpoint_ns === "") {
+      const primed = this.#primed.get(String(thread_id));
+      if (primed !== undefined) return primed ? this.#toTuple(primed) : undefined;
+    }
     const { rows } = checkpoint_id
       ? await this.#pool.query<Row>({
           name: this.#sql.names.getById,
@@ -152,7 +204,11 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
       ),
     ]);
     const prune = this.#pruneHistory && parentId ? String(parentId) : null;
-    await this.#pool.query({
+    const thread = String(thread_id);
+    const primed = this.#primed.has(thread);
+    this.#primed.delete(thread);
+    await this.#flush(thread);
+    const query = {
       name: prune ? this.#sql.names.putPrune : this.#sql.names.put,
       text: prune ? this.#sql.putPrune : this.#sql.put,
       values: [
@@ -170,7 +226,9 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
         blobs.map(([t]) => t),
         blobs.map(([, b]) => b),
       ],
-    });
+    };
+    if (primed) this.#deferred.set(thread, query);
+    else await this.#pool.query(query);
     return { configurable: { thread_id, checkpoint_ns, checkpoint_id: checkpoint.id } };
   }
 
@@ -194,6 +252,8 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
     });
     const entries = [...byIdx];
     const dumped = await Promise.all(entries.map(([, [, value]]) => this.serde.dumpsTyped(value)));
+    this.#primed.delete(String(thread_id));
+    await this.#flush(String(thread_id));
     await this.#pool.query({
       name: upsert ? this.#sql.names.upsertWrites : this.#sql.names.insertWrites,
       text: upsert ? this.#sql.upsertWrites : this.#sql.insertWrites,
@@ -218,11 +278,19 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
   /** Deletes every checkpoint, channel value and write of these threads, in one statement. */
   async deleteThreads(threadIds: string[], db: pg.Pool | pg.PoolClient = this.#pool): Promise<void> {
     if (threadIds.length === 0) return;
+    for (const id of threadIds) this.unprime(id);
     await db.query({
       name: this.#sql.names.deleteThreads,
       text: this.#sql.deleteThreads,
       values: [threadIds],
     });
+  }
+
+  /** One statement, without parameters, deleting these threads (ids are quoted as literals). */
+  deleteThreadsSql(threadIds: string[]): string {
+    for (const id of threadIds) this.unprime(id);
+    const ids = `array[${threadIds.map(literal).join(", ")}]::text[]`;
+    return this.#sql.deleteThreads.replaceAll("$1::text[]", ids);
   }
 
   /**
@@ -284,6 +352,29 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
     checkpoint.channel_versions[TASKS] =
       versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
   }
+}
+
+/** A string as an SQL literal (as pg's `escapeLiteral`: with backslashes, an E'' string). */
+function literal(s: string): string {
+  if (s.includes("\0")) throw new TypeError("NUL in an SQL literal");
+  const quoted = s.replaceAll("'", "''");
+  return s.includes("\\") ? ` E'${quoted.replaceAll("\\", "\\\\")}'` : `'${quoted}'`;
+}
+
+/** A value as an SQL literal: strings, numbers, null, bytes (bytea), arrays of these. */
+function literalOf(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "string") return literal(v);
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (v instanceof Uint8Array)
+    return `decode('${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}', 'hex')`;
+  if (Array.isArray(v)) return `array[${v.map(literalOf).join(", ")}]`;
+  throw new TypeError(`no SQL literal for ${typeof v}`);
+}
+
+/** A parameterised statement with its values inlined ($n not followed by a digit; none in literals). */
+function inline(text: string, values: unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => literalOf(values[Number(n) - 1]));
 }
 
 function statements(schema: string) {

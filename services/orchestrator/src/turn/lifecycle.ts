@@ -25,15 +25,73 @@ export interface TurnRunnerDeps {
   logger: Logger;
 }
 
+/** A turn to start, with what its start event needs when the same round trip read it. */
 interface TurnRow {
   id: string;
   message_id: string;
+  status?: string;
+  content?: string | null;
+  agents?: AgentRef[];
+}
+
+/** What one job under the group lock carries to its commit. */
+interface JobContext {
+  /** Threads whose checkpoint was primed (their checkpoint writes commit with the job). */
+  primed: string[];
+  /** Statements without parameters to run in the commit's round trip. */
+  atCommit: string[];
+  /** No turn of the group was queued when the lock was taken. */
+  noQueued?: boolean;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID as an SQL literal (ids are inlined so that reads ride on the lock's round trip). */
+function uuid(id: string): string {
+  if (!UUID_RE.test(id)) throw new TypeError(`not a uuid: ${JSON.stringify(id)}`);
+  return `'${id}'`;
+}
+
+/** Columns of a turn to start: its message's content and the group's agents come along. */
+const START_COLUMNS = `t.id, t.status, t.message_id, m.content,
+  (select coalesce(json_agg(json_build_object('id', a.id, 'alias', a.alias, 'is_orchestrator', a.is_orchestrator)
+                            order by a.created_at, a.id), '[]'::json)
+     from agents a where a.group_id = t.group_id) as agents`;
+
+/**
+ * The running turn of a group, else its oldest queued one (`queued`: only a queued one; with
+ * `ifIdle`, only when none runs), with what its start needs and, given `latest` (the store's
+ * statement for a thread's latest checkpoint), that checkpoint's columns: one statement, one snapshot.
+ */
+function turnToRunSql(
+  groupId: string,
+  opts: { queued?: boolean; ifIdle?: boolean; latest?: (threadIdSql: string) => string },
+): string {
+  const g = uuid(groupId);
+  const checkpoint = opts.latest ? ` left join lateral (${opts.latest("t.id")}) cp on true` : "";
+  return `select ${START_COLUMNS}${checkpoint ? ", cp.*" : ""}
+    from turns t left join messages m on m.id = t.message_id${checkpoint}
+   where t.group_id = ${g} and ${
+     opts.queued
+       ? `t.status = 'queued'${
+           opts.ifIdle
+             ? ` and not exists (select 1 from turns r where r.group_id = ${g} and r.status = 'running')`
+             : ""
+         }`
+       : "t.status in ('running', 'queued')"
+   }
+   order by t.status = 'running' desc, t.message_seq limit 1`;
 }
 
 /**
  * The turn lifecycle around the graph: start (one running turn per group, oldest queued first),
  * feeding results, ending and clean-up. Every method runs under the group lock, so it is atomic
  * with respect to every other step, start, end or cancel of the same group.
+ *
+ * Round trips: the reads a job needs (its turn row and the thread's latest checkpoint, or the turn
+ * to start with its message and the group's agents) go with `begin` and the lock in one round trip;
+ * the checkpoint read is handed to the saver (`GraphStore.sql.prime`), so the step reads nothing
+ * more; deleting an ended turn's state goes with reading the next queued turn.
  */
 export class TurnRunner {
   readonly #mutex = new KeyedMutex();
@@ -42,29 +100,45 @@ export class TurnRunner {
 
   /** `advance`: starts the oldest queued turn if none runs (or finishes starting the running one). */
   async advance(groupId: string): Promise<void> {
-    await this.#locked(groupId, async (client) => {
-      const { rows } = await client.query<TurnRow>(
-        "select id, message_id from turns where group_id = $1 and status = 'running'",
-        [groupId],
-      );
-      const running = rows[0];
-      if (!running) return this.#startNext(client, groupId);
-      // running without graph state: its start step died after committing, before its checkpoint
-      if (await readTurnState(this.deps.graph, running.id)) return;
-      const turn = await this.#start(client, groupId, running);
-      if (turn?.ended) await this.#afterEnd(client, groupId, running.id);
+    const sql = this.deps.store.sql;
+    const reads = [turnToRunSql(groupId, { latest: sql?.latest })];
+    await this.#locked(groupId, reads, async (client, [current], ctx) => {
+      const row = current?.rows[0] as (TurnRow & { checkpoint_id?: string | null }) | undefined;
+      if (!row) return;
+      this.#prime(row, ctx);
+      if (row.status === "running") {
+        // running without graph state: its start step died after committing, before its checkpoint
+        if (await readTurnState(this.deps.graph, row.id)) return;
+        const turn = await this.#start(client, groupId, row);
+        if (turn?.ended) await this.#afterEnd(client, groupId, row.id, ctx);
+        return;
+      }
+      await this.#startFrom(client, groupId, row, ctx);
     });
   }
 
   /** `result`: records one execution result in its turn, unless the turn is no longer running. */
   async onResult(job: ResultJob): Promise<void> {
     const { group_id: groupId, turn_id: turnId } = job;
-    await this.#locked(groupId, async (client) => {
-      const { rows } = await client.query<{ status: string; reason: string | null; message_id: string }>(
-        "select status, reason, message_id from turns where id = $1 and group_id = $2",
-        [turnId, groupId],
+    const sql = this.deps.store.sql;
+    const reads = [
+      `select status, reason, message_id from turns where id = ${uuid(turnId)} and group_id = ${uuid(groupId)}`,
+    ];
+    if (sql)
+      reads.push(
+        sql.latest(uuid(turnId)),
+        `select exists (select 1 from turns where group_id = ${uuid(groupId)} and status = 'queued') as queued`,
       );
-      const row = rows[0];
+    await this.#locked(groupId, reads, async (client, [turnRow, checkpoint, queued], ctx) => {
+      // no queued turn when the lock was taken: one queued later gets its own \`advance\`
+      ctx.noQueued = queued?.rows[0]?.queued === false;
+      if (sql && checkpoint) {
+        sql.prime(turnId, checkpoint.rows);
+        ctx.primed.push(turnId);
+      }
+      const row = turnRow?.rows[0] as
+        | { status: string; reason: string | null; message_id: string }
+        | undefined;
       const event = { type: "result", dispatch_id: job.dispatch_id, result: job.result } as const;
       if (row?.status !== "running") {
         // ended (completed, cancelled, stalled...) or gone: nothing of it is stored or published,
@@ -80,8 +154,8 @@ export class TurnRunner {
             { group_id: groupId, turn_id: turnId, dispatch_id: job.dispatch_id },
             "result dropped",
           );
-        if (row) await this.deps.store.deleteThreads([turnId]);
-        return this.#startNextIfIdle(client, groupId);
+        const next = await this.#next(client, groupId, row ? [turnId] : [], true, ctx);
+        return this.#startFrom(client, groupId, next, ctx);
       }
       let turn = await runTurnStep(this.deps.graph, turnId, event);
       if (!turn) {
@@ -91,7 +165,7 @@ export class TurnRunner {
       }
       if (turn && !Object.hasOwn(turn.pending, job.dispatch_id) && !turn.handled.includes(job.dispatch_id))
         throw new ResultNotReadyError(job.dispatch_id);
-      if (turn?.ended) await this.#afterEnd(client, groupId, turnId);
+      if (turn?.ended) await this.#afterEnd(client, groupId, turnId, ctx);
     });
   }
 
@@ -106,7 +180,7 @@ export class TurnRunner {
     what: "failed" | "stalled",
     opts: { staleForMs?: number } = {},
   ): Promise<boolean> {
-    return this.#locked(groupId, async (client) => {
+    return this.#locked(groupId, [], async (client, _reads, ctx) => {
       const { rows } = await client.query<{ id: string }>(
         `select id from turns where group_id = $1 and status = 'running' and ($2::uuid is null or id = $2)
             and ($3::float8 is null or updated_at < now() - $3::float8 * interval '1 millisecond')`,
@@ -114,7 +188,8 @@ export class TurnRunner {
       );
       const row = rows[0];
       if (!row) {
-        if (!opts.staleForMs) await this.#startNextIfIdle(client, groupId);
+        if (!opts.staleForMs)
+          await this.#startFrom(client, groupId, await this.#next(client, groupId, [], true, ctx), ctx);
         return false;
       }
       const content =
@@ -132,63 +207,123 @@ export class TurnRunner {
       await publishFrame(this.deps.redis, this.deps.prefix, groupId, { type: "message", message });
       await endTurn(this.deps.pool, this.deps.redis, this.deps.prefix, row.id, "error");
       this.deps.logger.warn({ group_id: groupId, turn_id: row.id, reason: what }, "turn ended with error");
-      await this.#afterEnd(client, groupId, row.id);
+      await this.#afterEnd(client, groupId, row.id, ctx);
       return true;
     });
   }
 
-  #locked<T>(groupId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.#mutex.run(groupId, () => withGroupLock(this.deps.pool, groupId, fn));
+  /**
+   * Runs `fn` under the group lock, `reads` in the lock's round trip. Threads whose checkpoint `fn`
+   * primes (listed in its third argument) have their checkpoint writes deferred to the commit, and
+   * are unprimed when it is done (a failed job's deferred writes are dropped: the retry starts from
+   * the previous checkpoint, as after a crash).
+   */
+  #locked<T>(
+    groupId: string,
+    reads: string[],
+    fn: (client: pg.PoolClient, reads: pg.QueryResult[], ctx: JobContext) => Promise<T>,
+  ): Promise<T> {
+    return this.#mutex.run(groupId, async () => {
+      const ctx: JobContext = { primed: [], atCommit: [] };
+      try {
+        return await withGroupLock(this.deps.pool, groupId, (client, results) => fn(client, results, ctx), {
+          reads,
+          // the checkpoints the steps wrote (after their effects) commit with the lock's transaction
+          commitWith: () => [
+            ...ctx.primed.flatMap((id) => this.deps.store.sql?.takeDeferredPut(id) ?? []),
+            ...ctx.atCommit,
+          ],
+        });
+      } finally {
+        for (const id of ctx.primed) this.deps.store.sql?.unprime(id);
+      }
+    });
   }
 
   /** A turn has ended: its graph state goes, and the next queued turn of the group starts. */
-  async #afterEnd(client: pg.PoolClient, groupId: string, turnId: string): Promise<void> {
-    await this.deps.store.deleteThreads([turnId]);
-    await this.#startNext(client, groupId);
+  async #afterEnd(client: pg.PoolClient, groupId: string, turnId: string, ctx: JobContext): Promise<void> {
+    const sql = this.deps.store.sql;
+    if (sql && ctx.noQueued) {
+      // nothing to start: the state goes with the commit (and the step's own checkpoint write with it)
+      ctx.atCommit.push(sql.deleteThreads([turnId]));
+      return;
+    }
+    await this.#startFrom(client, groupId, await this.#next(client, groupId, [turnId], false, ctx), ctx);
   }
 
-  async #startNextIfIdle(client: pg.PoolClient, groupId: string): Promise<void> {
-    const { rows } = await client.query(
-      "select 1 from turns where group_id = $1 and status = 'running' limit 1",
-      [groupId],
-    );
-    if (rows.length === 0) await this.#startNext(client, groupId);
+  /**
+   * Deletes the graph state of `deleteIds` and reads the group's oldest queued turn (only if none
+   * runs, with `ifIdle`) with what its start needs and its checkpoint: one round trip.
+   */
+  async #next(
+    client: pg.PoolClient,
+    groupId: string,
+    deleteIds: string[],
+    ifIdle: boolean,
+    ctx: JobContext,
+  ): Promise<TurnRow | undefined> {
+    const sql = this.deps.store.sql;
+    const next = turnToRunSql(groupId, { queued: true, ifIdle, latest: sql?.latest });
+    if (!sql) {
+      await this.deps.store.deleteThreads(deleteIds);
+      const { rows } = await client.query<TurnRow>(next);
+      return rows[0];
+    }
+    const statements = deleteIds.length > 0 ? [sql.deleteThreads(deleteIds), next] : [next];
+    const results = (await client.query(statements.join(";\n"))) as unknown as
+      | pg.QueryResult
+      | pg.QueryResult[];
+    const row = (Array.isArray(results) ? results.at(-1) : results)?.rows[0] as TurnRow | undefined;
+    if (row) this.#prime(row, ctx);
+    return row;
   }
 
-  /** Starts queued turns in order of their message's seq until one is left running (or none is queued). */
-  async #startNext(client: pg.PoolClient, groupId: string): Promise<void> {
-    for (;;) {
-      const { rows } = await client.query<TurnRow>(
-        `select id, message_id from turns where group_id = $1 and status = 'queued'
-          order by message_seq limit 1`,
-        [groupId],
-      );
-      const next = rows[0];
-      if (!next) return;
+  /** Hands the store the checkpoint read with a turn row (none: the thread has no state). */
+  #prime(row: TurnRow & { checkpoint_id?: string | null }, ctx: JobContext): void {
+    const sql = this.deps.store.sql;
+    if (!sql) return;
+    sql.prime(row.id, row.checkpoint_id ? [row] : []);
+    ctx.primed.push(row.id);
+  }
+
+  /** Starts `row` and, while the turn started ends at once, the next queued ones, until one is left running. */
+  async #startFrom(
+    client: pg.PoolClient,
+    groupId: string,
+    row: TurnRow | undefined,
+    ctx: JobContext,
+  ): Promise<void> {
+    let next = row;
+    while (next) {
       // the start step marks it running, committed before its checkpoint: if the step dies in
       // between, a retry finds the turn running without state and finishes starting it
       const turn = await this.#start(client, groupId, next);
       if (!turn?.ended) return;
-      await this.deps.store.deleteThreads([next.id]);
+      next = await this.#next(client, groupId, [next.id], false, ctx);
     }
   }
 
   /** Feeds a turn its start event: the step marks it running, announces it and dispatches its first calls. */
   async #start(client: pg.PoolClient, groupId: string, row: TurnRow): Promise<TurnState | null> {
-    const [message, agents] = await Promise.all([
-      client.query<{ content: string }>("select content from messages where id = $1", [row.message_id]),
-      client.query<AgentRef>(
-        "select id, alias, is_orchestrator from agents where group_id = $1 order by created_at, id",
-        [groupId],
-      ),
-    ]);
+    let { content, agents } = row;
+    if (agents === undefined) {
+      const [message, list] = await Promise.all([
+        client.query<{ content: string }>("select content from messages where id = $1", [row.message_id]),
+        client.query<AgentRef>(
+          "select id, alias, is_orchestrator from agents where group_id = $1 order by created_at, id",
+          [groupId],
+        ),
+      ]);
+      content = message.rows[0]?.content;
+      agents = list.rows;
+    }
     this.deps.logger.info({ group_id: groupId, turn_id: row.id }, "turn starting");
     return runTurnStep(this.deps.graph, row.id, {
       type: "start",
       turn_id: row.id,
       group_id: groupId,
-      message: { id: row.message_id, content: message.rows[0]?.content ?? "" },
-      agents: agents.rows,
+      message: { id: row.message_id, content: content ?? "" },
+      agents,
       max_steps: this.deps.maxSteps,
     });
   }
