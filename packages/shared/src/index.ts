@@ -1,3 +1,4 @@
+export * from "./agents.ts";
 export * from "./catalog.ts";
 export * from "./config.ts";
 export { MIGRATIONS_DIR, migrateDown, migrateUp } from "./db/migrate.ts";

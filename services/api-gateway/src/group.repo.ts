@@ -1,4 +1,11 @@
-import { ConflictError, ForbiddenError, NotFoundError, pgCode } from "@synapse/shared";
+import {
+  AGENT_COLUMNS,
+  type AgentRow,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  pgCode,
+} from "@synapse/shared";
 import type pg from "pg";
 import { type GroupRole, groupRole } from "./access.ts";
 import type { GroupDetailOut, MemberOut, ParticipantOut } from "./schemas.ts";
@@ -19,21 +26,6 @@ export async function requireRole(
   if (!role) throw new NotFoundError("group");
   if (need === "owner" && role !== "owner") throw new ForbiddenError();
   return role;
-}
-
-export const AGENT_COLUMNS =
-  "id, group_id, alias, role_prompt, provider, model, temperature, tools, is_orchestrator";
-
-export interface AgentRow {
-  id: string;
-  group_id: string;
-  alias: string;
-  role_prompt: string;
-  provider: string;
-  model: string;
-  temperature: number;
-  tools: string[];
-  is_orchestrator: boolean;
 }
 
 export const toMember = (r: AgentRow): MemberOut => ({ ...r, temperature: Number(r.temperature) });
