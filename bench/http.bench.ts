@@ -5,11 +5,10 @@ import {
   createPool,
   createRedis,
   defaultJobOptions,
-  insertMessage,
-  inTransaction,
   loadConfig,
   ORCHESTRATOR_QUEUE,
   publishFrame,
+  storeUserMessage,
 } from "@synapse/shared";
 import { Queue } from "bullmq";
 import { buildApp } from "../services/api-gateway/src/app.ts";
@@ -105,22 +104,11 @@ const bench: Bench = async (ctx) => {
 
     // the floor: the route's writes, without HTTP, auth, membership, rate limit or validation
     const direct = async (groupId: string) => {
-      const turnId = randomUUID();
-      const message = await inTransaction(pool, async (client) => {
-        const { message } = await insertMessage(client, {
-          id: randomUUID(),
-          group_id: groupId,
-          turn_id: turnId,
-          sender_type: "user",
-          sender_alias: email,
-          sender_user_id: user.id,
-          content: "hello from the bench",
-        });
-        await client.query(
-          "insert into turns (id, group_id, message_id, message_seq, status) values ($1, $2, $3, $4, 'queued')",
-          [turnId, groupId, message.id, message.seq],
-        );
-        return message;
+      const message = await storeUserMessage(pool, {
+        group_id: groupId,
+        user_id: user.id!,
+        sender_alias: email,
+        content: "hello from the bench",
       });
       await publishFrame(redis, prefix, groupId, { type: "message", message });
       await queue.add("advance", { group_id: groupId });

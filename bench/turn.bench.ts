@@ -7,9 +7,9 @@ import {
   createRedis,
   defaultJobOptions,
   insertMessage,
-  inTransaction,
   ORCHESTRATOR_QUEUE,
   publishFrame,
+  storeUserMessage,
 } from "@synapse/shared";
 import { Queue, Worker } from "bullmq";
 import type pg from "pg";
@@ -105,25 +105,15 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
 
   /** What the gateway does for a post, then the wait for the turn's end. Returns ms. */
   async function turn(g: { groupId: string; userId: string }): Promise<number> {
-    const turnId = randomUUID();
-    const ended = new Promise<string>((resolve) => waiters.set(turnId, resolve));
     const t0 = performance.now();
-    const message = await inTransaction(pool, async (c) => {
-      const { message } = await insertMessage(c, {
-        id: randomUUID(),
-        group_id: g.groupId,
-        turn_id: turnId,
-        sender_type: "user",
-        sender_alias: "bench",
-        sender_user_id: g.userId,
-        content: "a question",
-      });
-      await c.query(
-        "insert into turns (id, group_id, message_id, message_seq, status) values ($1, $2, $3, $4, 'queued')",
-        [turnId, g.groupId, message.id, message.seq],
-      );
-      return message;
+    const message = await storeUserMessage(pool, {
+      group_id: g.groupId,
+      user_id: g.userId,
+      sender_alias: "bench",
+      content: "a question",
     });
+    const turnId = message.turn_id!;
+    const ended = new Promise<string>((resolve) => waiters.set(turnId, resolve));
     await publishFrame(redis, prefix, g.groupId, { type: "message", message });
     await queue.add("advance", { group_id: g.groupId });
     const reason = await ended;

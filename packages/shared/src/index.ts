@@ -9,6 +9,7 @@ export * from "./graph-state.ts";
 export * from "./heartbeat.ts";
 export * from "./logger.ts";
 export * from "./messages.ts";
+export * from "./posting.ts";
 export * from "./queues.ts";
 export * from "./redis.ts";
 export * from "./turns.ts";

@@ -1,14 +1,12 @@
-import { randomUUID } from "node:crypto";
 import {
   ConflictError,
-  insertMessage,
-  inTransaction,
   MESSAGE_COLUMNS,
   type Message,
   type MessageRow,
   NotFoundError,
   pgCode,
   publishFrame,
+  storeUserMessage,
   toMessage,
 } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -90,25 +88,14 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         if (first) return reply.code(202).send(replay(first, groupId));
       }
 
-      const turnId = randomUUID();
       let message: Message;
       try {
-        message = await inTransaction(pool, async (client) => {
-          const { message } = await insertMessage(client, {
-            id: randomUUID(),
-            group_id: groupId,
-            turn_id: turnId,
-            sender_type: "user",
-            sender_alias: email,
-            sender_user_id: userId,
-            content: req.body.content,
-            idempotency_key: key ?? null,
-          });
-          await client.query(
-            "insert into turns (id, group_id, message_id, message_seq, status) values ($1, $2, $3, $4, 'queued')",
-            [turnId, groupId, message.id, message.seq],
-          );
-          return message;
+        message = await storeUserMessage(pool, {
+          group_id: groupId,
+          user_id: userId,
+          sender_alias: email,
+          content: req.body.content,
+          idempotency_key: key ?? null,
         });
       } catch (err) {
         // two posts with one key raced: the loser answers with the winner's message
@@ -133,7 +120,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
       try {
         await orchestratorQueue.add("advance", { group_id: groupId });
       } catch (err) {
-        logger.warn({ err, group_id: groupId, turn_id: turnId }, "enqueuing a turn failed");
+        logger.warn({ err, group_id: groupId, turn_id: message.turn_id }, "enqueuing a turn failed");
       }
       return reply.code(202).send(message);
     },

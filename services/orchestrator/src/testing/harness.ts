@@ -10,12 +10,12 @@ import {
   endTurn,
   type GroupFrame,
   groupChannel,
-  insertMessage,
   jobIds,
   type LlmJob,
   type Message,
   ORCHESTRATOR_QUEUE,
   type ResultJob,
+  storeUserMessage,
   type ToolJob,
   withGroupLock,
 } from "@synapse/shared";
@@ -272,32 +272,14 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
       return { groupId, userId, agents };
     },
     async post(g, content, postOpts = {}) {
-      const messageId = randomUUID();
-      const turnId = randomUUID();
-      const client = await pool.connect();
-      let message: Message;
-      try {
-        await client.query("begin");
-        ({ message } = await insertMessage(client, {
-          id: messageId,
-          group_id: g.groupId,
-          turn_id: turnId,
-          sender_type: "user",
-          sender_alias: "user",
-          sender_user_id: g.userId,
-          content,
-        }));
-        await client.query(
-          "insert into turns (id, group_id, message_id, message_seq, status) values ($1, $2, $3, $4, 'queued')",
-          [turnId, g.groupId, messageId, message.seq],
-        );
-        await client.query("commit");
-      } catch (err) {
-        await client.query("rollback");
-        throw err;
-      } finally {
-        client.release();
-      }
+      const message = await storeUserMessage(pool, {
+        group_id: g.groupId,
+        user_id: g.userId,
+        sender_alias: "user",
+        content,
+      });
+      const messageId = message.id;
+      const turnId = message.turn_id!;
       await redis.publish(groupChannel(prefix, g.groupId), JSON.stringify({ type: "message", message }));
       if (postOpts.advance !== false) await orchestratorQueue.add("advance", { group_id: g.groupId });
       return { messageId, turnId };

@@ -160,6 +160,9 @@ describe("gathering", () => {
     expect(turn).toMatchObject({ reason: "completed", steps: 1 });
     expect(llmJobs(turnId)).toHaveLength(1);
     expect(await expectNoDuplicates(g.groupId)).toHaveLength(2);
+    // turn.ended is published just after the commit that waitTurn saw: wait for it, then for a repeat
+    await waitFor(() => h.frames(g.groupId).some((f) => f.type === "turn.ended"));
+    await new Promise((r) => setTimeout(r, 150));
     expect(h.frames(g.groupId).filter((f) => f.type === "turn.ended")).toHaveLength(1);
   });
 
