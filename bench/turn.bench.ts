@@ -63,6 +63,8 @@ async function makeGroup(pool: pg.Pool, history = 0): Promise<{ groupId: string;
       [groupId, history],
     );
     await pool.query("update groups set last_seq = $2 where id = $1", [groupId, history]);
+    // as autovacuum would have by then: planner statistics that know the group is large
+    await pool.query("analyze messages");
   }
   return { groupId, userId };
 }
