@@ -21,7 +21,12 @@ const csv = z
 
 const optionalUrl = z.url().optional();
 const optionalKey = z.string().min(1).optional();
-const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const intIn = (min: number, max: number) =>
+  z.coerce
+    .number(`must be an integer from ${min} to ${max}`)
+    .int(`must be an integer from ${min} to ${max}`)
+    .min(min, `must be an integer from ${min} to ${max}`)
+    .max(max, `must be an integer from ${min} to ${max}`);
 
 const postgresUrl = z
   .string()
