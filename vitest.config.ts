@@ -9,7 +9,7 @@ export default defineConfig({
     pool: "forks",
     fileParallelism: true,
     maxWorkers: 2,
-    reporters: ["default"],
+    reporters: ["default", "./test/summary-reporter.ts"],
     env: { NODE_ENV: "test", LOG_LEVEL: "silent" },
   },
 });
