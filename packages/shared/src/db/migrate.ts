@@ -18,7 +18,7 @@ const MIGRATION_LOCK = 727_001;
 
 function loadMigrations(dir: string): Migration[] {
   const files = readdirSync(dir);
-  return files
+  const migrations = files
     .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f) && !f.endsWith(".down.sql"))
     .sort()
     .map((f) => {
@@ -31,6 +31,13 @@ function loadMigrations(dir: string): Migration[] {
         down: files.includes(downFile) ? readFileSync(path.join(dir, downFile), "utf8") : undefined,
       };
     });
+  // versions are the keys of schema_migrations: two files with one number would hide one of them
+  const seen = new Set<string>();
+  for (const m of migrations) {
+    if (seen.has(m.version)) throw new Error(`two migrations are numbered ${m.version}: renumber one`);
+    seen.add(m.version);
+  }
+  return migrations;
 }
 
 async function withLock<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
