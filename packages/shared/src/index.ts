@@ -12,4 +12,5 @@ export * from "./messages.ts";
 export * from "./posting.ts";
 export * from "./queues.ts";
 export * from "./redis.ts";
+export * from "./service.ts";
 export * from "./turns.ts";

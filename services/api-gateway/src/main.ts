@@ -3,19 +3,18 @@ import {
   createPool,
   createRedis,
   defaultJobOptions,
-  loadConfigOrExit,
+  loadServiceConfig,
   ORCHESTRATOR_QUEUE,
   redactUrl,
-  requireUrls,
   startHeartbeat,
+  stopOnSignals,
 } from "@synapse/shared";
 import { Queue } from "bullmq";
 import { buildApp } from "./app.ts";
 
 /** Composition root of the API gateway (`npm run start:gateway`). */
-const config = loadConfigOrExit();
+const { config, databaseUrl, redisUrl } = loadServiceConfig();
 const logger = createLogger(config, "gateway");
-const { databaseUrl, redisUrl } = requireUrls(config);
 
 const pool = createPool(databaseUrl, { applicationName: "synapse-gateway" });
 const redis = createRedis(redisUrl, { name: "synapse-gateway" });
@@ -34,29 +33,11 @@ logger.info(
   `api gateway listening on ${address}`,
 );
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "api gateway stopping");
-  const force = setTimeout(() => {
-    logger.error("shutdown took too long; exiting");
-    process.exit(1);
-  }, 15_000);
-  force.unref();
-  try {
-    await app.close(); // stops accepting, drains requests, closes the WebSocket part
-    await stopHeartbeat();
-    await orchestratorQueue.close();
-    queueConnection.disconnect();
-    await redis.quit();
-    await pool.end();
-    logger.info("api gateway stopped");
-    process.exit(0);
-  } catch (err) {
-    logger.error({ err }, "error during shutdown");
-    process.exit(1);
-  }
-}
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
+stopOnSignals(logger, async () => {
+  await app.close(); // stops accepting, drains requests, closes the WebSocket part
+  await stopHeartbeat();
+  await orchestratorQueue.close();
+  queueConnection.disconnect();
+  await redis.quit();
+  await pool.end();
+});
