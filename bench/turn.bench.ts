@@ -88,8 +88,7 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
     DATABASE_URL: ctx.databaseUrl,
     REDIS_URL: ctx.redisUrl,
     QUEUE_PREFIX: prefix,
-    OPENAI_API_KEY: "sk-bench",
-    OPENAI_BASE_URL: fake.openaiBaseUrl,
+    ...fake.env,
     WORKER_CONCURRENCY: "64",
     ORCHESTRATOR_CONCURRENCY: "64",
   };

@@ -50,14 +50,7 @@ export interface StackOptions {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const fake = await startFakeLlmServer();
   const config = testConfig({
-    OPENAI_API_KEY: "sk-test",
-    OPENAI_BASE_URL: fake.openaiBaseUrl,
-    CLAUDE_API_KEY: "sk-ant-test",
-    ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
-    GEMINI_API_KEY: "gm-test",
-    GEMINI_BASE_URL: fake.geminiBaseUrl,
-    TAVILY_API_KEY: "tvly-test",
-    TAVILY_BASE_URL: fake.tavilyBaseUrl,
+    ...fake.env,
     ORCHESTRATOR_PROVIDER: "openai",
     ORCHESTRATOR_MODEL: "gpt-test",
     RATE_LIMIT_AUTH_PER_MINUTE: "100000",

@@ -195,6 +195,16 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
     anthropicBaseUrl: url,
     geminiBaseUrl: url,
     tavilyBaseUrl: url,
+    env: {
+      OPENAI_API_KEY: "sk-test-openai",
+      OPENAI_BASE_URL: `${url}/v1`,
+      CLAUDE_API_KEY: "sk-test-claude",
+      ANTHROPIC_BASE_URL: url,
+      GEMINI_API_KEY: "test-gemini",
+      GEMINI_BASE_URL: url,
+      TAVILY_API_KEY: "tvly-test",
+      TAVILY_BASE_URL: url,
+    },
     requests,
     searches,
     respond(h) {

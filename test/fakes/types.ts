@@ -86,6 +86,11 @@ export interface FakeLlmServer {
   geminiBaseUrl: string;
   /** `url`: the `TAVILY_BASE_URL` */
   tavilyBaseUrl: string;
+  /**
+   * Settings that point every provider and Tavily at this server, with test keys: spread them
+   * into `testConfig({...})` or a child process's environment.
+   */
+  env: Record<string, string>;
   /** every LLM request, in arrival order */
   requests: FakeRequest[];
   /** every Tavily search, in arrival order */

@@ -22,14 +22,7 @@ let prefix: string;
 beforeAll(async () => {
   fake = await startFakeLlmServer();
   const config = testConfig({
-    OPENAI_API_KEY: "sk-test",
-    OPENAI_BASE_URL: fake.openaiBaseUrl,
-    CLAUDE_API_KEY: "c-test",
-    ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
-    GEMINI_API_KEY: "g-test",
-    GEMINI_BASE_URL: fake.geminiBaseUrl,
-    TAVILY_API_KEY: "tvly-test",
-    TAVILY_BASE_URL: fake.tavilyBaseUrl,
+    ...fake.env,
   });
   prefix = config.QUEUE_PREFIX;
   worker = await startExecutionWorker({ config, pool: res.pool, backoff: { baseMs: 10 } });

@@ -17,12 +17,7 @@ let prefix: string;
 beforeAll(async () => {
   fake = await startFakeLlmServer();
   const config = testConfig({
-    OPENAI_API_KEY: "sk-test-openai",
-    OPENAI_BASE_URL: fake.openaiBaseUrl,
-    CLAUDE_API_KEY: "sk-test-claude",
-    ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
-    GEMINI_API_KEY: "test-gemini",
-    GEMINI_BASE_URL: fake.geminiBaseUrl,
+    ...fake.env,
     LLM_MAX_RETRIES: "3",
     OPENAI_ENDPOINTS: `local=${fake.openaiBaseUrl}`,
   });
