@@ -40,29 +40,52 @@ export async function withGroupLock<T>(
 }
 
 /**
- * Marks a turn ended (if it was not already) and publishes `turn.ended`.
- * Returns false when the turn had ended before: nothing is written or published then.
+ * Marks a turn ended unless it already was; returns its group id, or undefined when it had ended
+ * before (nothing written). Publishes nothing: inside a transaction, publish after the commit.
  */
-export async function endTurn(
+export async function markTurnEnded(
   db: pg.Pool | pg.PoolClient,
-  redis: Redis,
-  prefix: string,
   turnId: string,
   reason: TurnEndReason,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const { rows } = await db.query<{ group_id: string }>(
     `update turns set status = 'ended', reason = $2, ended_at = now(), updated_at = now()
       where id = $1 and status <> 'ended' returning group_id`,
     [turnId, reason],
   );
-  const row = rows[0];
-  if (!row) return false;
-  await publishFrame(redis, prefix, row.group_id, {
+  return rows[0]?.group_id;
+}
+
+/** Publishes `turn.ended` for a turn whose end is committed. */
+export async function publishTurnEnded(
+  redis: Redis,
+  prefix: string,
+  groupId: string,
+  turnId: string,
+  reason: TurnEndReason,
+): Promise<void> {
+  await publishFrame(redis, prefix, groupId, {
     type: "turn.ended",
-    group_id: row.group_id,
+    group_id: groupId,
     turn_id: turnId,
     reason,
   });
+}
+
+/**
+ * Marks a turn ended (if it was not already) and publishes `turn.ended`; `db` must autocommit
+ * (a pool), so that the frame follows the commit. Returns false when the turn had ended before.
+ */
+export async function endTurn(
+  db: pg.Pool,
+  redis: Redis,
+  prefix: string,
+  turnId: string,
+  reason: TurnEndReason,
+): Promise<boolean> {
+  const groupId = await markTurnEnded(db, turnId, reason);
+  if (groupId === undefined) return false;
+  await publishTurnEnded(redis, prefix, groupId, turnId, reason);
   return true;
 }
 

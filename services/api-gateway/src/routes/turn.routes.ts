@@ -1,8 +1,9 @@
 import {
   announceCancel,
   ConflictError,
+  markTurnEnded,
   NotFoundError,
-  publishFrame,
+  publishTurnEnded,
   type TurnEndReason,
   withGroupLock,
 } from "@synapse/shared";
@@ -129,23 +130,14 @@ export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
           if (turn.reason === "cancelled") return false;
           throw new ConflictError("turn_ended", `the turn has already ended (${turn.reason})`);
         }
-        // endTurn's update, without its publish: the frame goes out after commit
-        await client.query(
-          `update turns set status = 'ended', reason = 'cancelled', ended_at = now(), updated_at = now()
-            where id = $1 and status <> 'ended'`,
-          [turnId],
-        );
+        // the frame goes out after the commit
+        await markTurnEnded(client, turnId, "cancelled");
         return true;
       });
       if (ended) {
         try {
           // turn.ended first: after `_turn.cancelled` gateways forward nothing more of the turn
-          await publishFrame(redis, prefix, groupId, {
-            type: "turn.ended",
-            group_id: groupId,
-            turn_id: turnId,
-            reason: "cancelled",
-          });
+          await publishTurnEnded(redis, prefix, groupId, turnId, "cancelled");
           await announceCancel(redis, prefix, groupId, turnId);
           await orchestratorQueue.add("advance", { group_id: groupId });
         } catch (err) {

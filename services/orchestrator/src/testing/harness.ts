@@ -7,13 +7,14 @@ import {
   defaultJobOptions,
   EXECUTION_QUEUE,
   type ExecutionResult,
-  endTurn,
   type GroupFrame,
   groupChannel,
   jobIds,
   type LlmJob,
   type Message,
+  markTurnEnded,
   ORCHESTRATOR_QUEUE,
+  publishTurnEnded,
   type ResultJob,
   storeUserMessage,
   type ToolJob,
@@ -285,9 +286,11 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
       return { messageId, turnId };
     },
     async cancel(g, turnId) {
-      await withGroupLock(pool, g.groupId, async (client) => {
-        await endTurn(client, redis, prefix, turnId, "cancelled");
-      });
+      // as the gateway does: the end under the lock, its frame after the commit
+      const ended = await withGroupLock(pool, g.groupId, (client) =>
+        markTurnEnded(client, turnId, "cancelled"),
+      );
+      if (ended) await publishTurnEnded(redis, prefix, g.groupId, turnId, "cancelled");
       await announceCancel(redis, prefix, g.groupId, turnId);
       await orchestratorQueue.add("advance", { group_id: g.groupId });
     },
