@@ -7,6 +7,7 @@ export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./graph-state.ts";
 export * from "./heartbeat.ts";
+export * from "./ids.ts";
 export * from "./logger.ts";
 export * from "./messages.ts";
 export * from "./posting.ts";

@@ -1,8 +1,7 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { publishFrame, type TurnEndReason } from "./events.ts";
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { uuidLiteral } from "./ids.ts";
 
 /**
  * Runs `fn` while holding the group's lock: a Postgres advisory lock in a transaction, released at
@@ -20,13 +19,13 @@ export async function withGroupLock<T>(
   fn: (client: pg.PoolClient, reads: pg.QueryResult[]) => Promise<T>,
   opts: { reads?: string[]; commitWith?: () => string[] } = {},
 ): Promise<T> {
-  // the id goes into the SQL text so that begin + lock is one round trip: it must be a plain UUID
-  if (!UUID_RE.test(groupId)) throw new TypeError(`not a group id: ${JSON.stringify(groupId)}`);
+  // the id goes into the SQL text so that begin + lock is one round trip (uuidLiteral checks it)
+  const lockKey = uuidLiteral(groupId);
   const reads = opts.reads ?? [];
   const client = await pool.connect();
   try {
     const results = (await client.query(
-      [`begin; select pg_advisory_xact_lock(hashtextextended('${groupId}', 4242))`, ...reads].join(";\n"),
+      [`begin; select pg_advisory_xact_lock(hashtextextended(${lockKey}, 4242))`, ...reads].join(";\n"),
     )) as unknown as pg.QueryResult[];
     const out = await fn(client, results.slice(2));
     await client.query([...(opts.commitWith?.() ?? []), "commit"].join(";\n"));

@@ -1,4 +1,4 @@
-import type { Config } from "@synapse/shared";
+import { type Config, isUuid } from "@synapse/shared";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 
 export interface AccessToken {
@@ -34,7 +34,7 @@ export async function verifyAccessToken(
   try {
     const { payload } = await jwtVerify(token, key(config), { algorithms: ["HS256"] });
     const sub = payload.sub;
-    return typeof sub === "string" && /^[0-9a-f-]{36}$/i.test(sub) ? sub : undefined;
+    return typeof sub === "string" && isUuid(sub) ? sub : undefined;
   } catch (err) {
     if (err instanceof joseErrors.JOSEError || err instanceof TypeError) return undefined;
     throw err;

@@ -3,8 +3,6 @@ import type { IncomingHttpHeaders } from "node:http";
 /** Prefix of the subprotocol that carries a token: `Sec-WebSocket-Protocol: bearer.<jwt>`. */
 export const BEARER_PROTOCOL_PREFIX = "bearer.";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function firstString(v: unknown): string | undefined {
   if (typeof v === "string") return v;
   if (Array.isArray(v) && typeof v[0] === "string") return v[0];
@@ -44,9 +42,7 @@ export function selectProtocol(protocols: Set<string>): string | false {
   return first.done ? false : first.value;
 }
 
-export function isUuid(s: string): boolean {
-  return UUID.test(s);
-}
+export { isUuid } from "@synapse/shared";
 
 /** `?after=`: absent → undefined; a non-negative integer → it; anything else → "invalid". */
 export function parseAfter(query: Record<string, unknown>): number | undefined | "invalid" {

@@ -4,6 +4,7 @@ import {
   type Logger,
   publishFrame,
   type ResultJob,
+  uuidLiteral,
   withGroupLock,
 } from "@synapse/shared";
 import type { Redis } from "ioredis";
@@ -44,13 +45,8 @@ interface JobContext {
   noQueued?: boolean;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A UUID as an SQL literal (ids are inlined so that reads ride on the lock's round trip). */
-function uuid(id: string): string {
-  if (!UUID_RE.test(id)) throw new TypeError(`not a uuid: ${JSON.stringify(id)}`);
-  return `'${id}'`;
-}
+// ids are inlined (uuidLiteral) so that reads ride on the lock's round trip
+const uuid = uuidLiteral;
 
 /** Columns of a turn to start: its message's content and the group's agents come along. */
 const START_COLUMNS = `t.id, t.status, t.message_id, m.content,
