@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
+import type { Message } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentOf, openSocket, type Stack, startStack } from "./stack.ts";
+import { agentOf, type GroupBody, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -32,7 +33,7 @@ describe("a worker process killed in the middle of an LLM call", () => {
     });
     const owner = await stack.user();
     const group = (
-      await stack.api("POST", "/groups", {
+      await stack.api<GroupBody>("POST", "/groups", {
         token: owner.token,
         body: {
           name: "crash",
@@ -64,18 +65,21 @@ describe("a worker process killed in the middle of an LLM call", () => {
     );
     const exited = new Promise((r) => child.once("exit", r));
     try {
-      const posted = await stack.api("POST", `/groups/${group.id}/messages`, {
+      const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
         token: owner.token,
         body: { content: "a poem please" },
       });
-      await live.waitFor((f) => f.type === "token" && f.alias === "Writer", 30_000);
+      await live.waitFor(
+        isFrame("token", (f) => f.alias === "Writer"),
+        30_000,
+      );
       child.kill("SIGKILL");
       await exited;
       const killedAt = Date.now();
       await stack.startWorker();
 
       const ended = await live.waitFor(
-        (f) => f.type === "turn.ended" && f.turn_id === posted.body.turn_id,
+        isFrame("turn.ended", (f) => f.turn_id === posted.body.turn_id),
         40_000,
       );
       expect(ended.reason).toBe("completed");
@@ -83,15 +87,17 @@ describe("a worker process killed in the middle of an LLM call", () => {
       expect(Date.now() - killedAt).toBeLessThan(20_000);
       expect(writerCalls).toBe(2);
 
-      const stored = (await stack.api("GET", `/groups/${group.id}/messages`, { token: owner.token })).body;
-      expect(stored.map((m: any) => [m.seq, m.sender_alias, m.content])).toEqual([
+      const stored = (
+        await stack.api<Message[]>("GET", `/groups/${group.id}/messages`, { token: owner.token })
+      ).body;
+      expect(stored.map((m) => [m.seq, m.sender_alias, m.content])).toEqual([
         [1, owner.email, "a poem please"],
         [2, "Orchestrator", "@[Writer] write a poem"],
         [3, "Writer", "Here is the poem."],
         [4, "Orchestrator", "All done."],
       ]);
       const ids = live.frames.filter((f) => f.type === "message").map((f) => f.message.id);
-      expect(ids).toEqual(stored.map((m: any) => m.id));
+      expect(ids).toEqual(stored.map((m) => m.id));
       expect(live.frames.filter((f) => f.type === "turn.ended")).toHaveLength(1);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");

@@ -55,6 +55,15 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/** `GET /ready`; the process counts are null when Redis does not answer. */
+interface ReadyBody {
+  status: "ok" | "unavailable";
+  postgres: "ok" | "unavailable";
+  redis: "ok" | "unavailable";
+  orchestrators: number | null;
+  workers: number | null;
+}
+
 async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   child.kill(signal);
@@ -71,10 +80,10 @@ describe("npm start", () => {
     await first.ready;
     expect((await fetch(`${base}/health`)).status).toBe(200);
     // workers register a heartbeat shortly after start
-    let ready: any;
+    let ready: ReadyBody | undefined;
     for (let i = 0; i < 50; i++) {
-      ready = await (await fetch(`${base}/ready`)).json();
-      if (ready.orchestrators >= 1 && ready.workers >= 1) break;
+      ready = (await (await fetch(`${base}/ready`)).json()) as ReadyBody;
+      if ((ready.orchestrators ?? 0) >= 1 && (ready.workers ?? 0) >= 1) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(ready).toMatchObject({ postgres: "ok", redis: "ok", orchestrators: 1, workers: 1 });

@@ -4,7 +4,10 @@ import {
   createPool,
   createRedis,
   defaultJobOptions,
+  type GroupFrame,
   ORCHESTRATOR_QUEUE,
+  type TurnEndReason,
+  type TurnStatus,
 } from "@synapse/shared";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -31,7 +34,7 @@ export interface Stack {
   worker: ExecutionWorker | undefined;
   /** Starts an in-process execution worker (again). */
   startWorker(): Promise<ExecutionWorker>;
-  api<T = any>(
+  api<T = unknown>(
     method: string,
     path: string,
     opts?: { token?: string; body?: unknown },
@@ -106,8 +109,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     async user() {
       const email = `e2e-${crypto.randomUUID()}@example.com`;
-      const reg = await stack.api("POST", "/auth/register", { body: { email, password: "correct horse" } });
-      const login = await stack.api("POST", "/auth/login", { body: { email, password: "correct horse" } });
+      const reg = await stack.api<{ id: string }>("POST", "/auth/register", {
+        body: { email, password: "correct horse" },
+      });
+      const login = await stack.api<{ access_token: string }>("POST", "/auth/login", {
+        body: { email, password: "correct horse" },
+      });
       return { id: reg.body.id, email, token: login.body.access_token };
     },
     async close() {
@@ -125,11 +132,49 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   return stack;
 }
 
+/** The parts of a group (`GET /groups/{id}`, `POST /groups`) the tests read. */
+export interface GroupBody {
+  id: string;
+  members: { id: string; alias: string; is_orchestrator: boolean }[];
+}
+
+/** A turn as `GET /groups/{id}/turns/{turn_id}` returns it. */
+export interface TurnBody {
+  id: string;
+  status: TurnStatus;
+  reason: TurnEndReason | null;
+  steps: number;
+  message_id: string;
+  started_at: string | null;
+  ended_at: string | null;
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    by_agent: Record<string, { input_tokens: number; output_tokens: number; calls: number }>;
+  };
+}
+
+/**
+ * What a client can receive on `/ws/{group_id}`: the group's frames, and the gateway's own replies
+ * (`pong` to a ping, `error` to a bad client frame).
+ */
+export type ReceivedFrame = GroupFrame | { type: "pong" } | { type: "error"; code: string; detail: string };
+
+export type FrameOfType<K extends ReceivedFrame["type"]> = Extract<ReceivedFrame, { type: K }>;
+
+/** A type guard for `waitFor`: a frame of type `type` for which `pred` (if given) holds. */
+export function isFrame<K extends ReceivedFrame["type"]>(
+  type: K,
+  pred: (f: FrameOfType<K>) => boolean = () => true,
+): (f: ReceivedFrame) => f is FrameOfType<K> {
+  return (f): f is FrameOfType<K> => f.type === type && pred(f as FrameOfType<K>);
+}
+
 /** A WebSocket client that records every frame it receives. */
 export interface FrameLog {
-  frames: any[];
+  frames: ReceivedFrame[];
   /** Resolves with the first frame matching `pred` (already received or future). */
-  waitFor(pred: (f: any) => boolean, timeoutMs?: number): Promise<any>;
+  waitFor<F extends ReceivedFrame>(pred: (f: ReceivedFrame) => f is F, timeoutMs?: number): Promise<F>;
   close(): void;
 }
 
@@ -141,16 +186,13 @@ export async function openSocket(
 ): Promise<FrameLog> {
   const q = new URLSearchParams({ token, ...(after !== undefined ? { after: String(after) } : {}) });
   const ws = new WebSocket(`${stack.wsUrl}/ws/${groupId}?${q}`);
-  const frames: any[] = [];
-  const waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
+  const frames: ReceivedFrame[] = [];
+  /** Each waiter takes a frame if it matches (and resolves with it), and says whether it did. */
+  const waiters: ((f: ReceivedFrame) => boolean)[] = [];
   ws.on("message", (data) => {
-    const f = JSON.parse(String(data));
+    const f: ReceivedFrame = JSON.parse(String(data));
     frames.push(f);
-    for (const w of [...waiters])
-      if (w.pred(f)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(f);
-      }
+    for (const w of [...waiters]) if (w(f)) waiters.splice(waiters.indexOf(w), 1);
   });
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());
@@ -158,10 +200,10 @@ export async function openSocket(
   });
   return {
     frames,
-    waitFor(pred, timeoutMs = 20_000) {
+    waitFor<F extends ReceivedFrame>(pred: (f: ReceivedFrame) => f is F, timeoutMs = 20_000): Promise<F> {
       const found = frames.find(pred);
       if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
+      return new Promise<F>((resolve, reject) => {
         const t = setTimeout(
           () =>
             reject(
@@ -169,12 +211,11 @@ export async function openSocket(
             ),
           timeoutMs,
         );
-        waiters.push({
-          pred,
-          resolve: (f) => {
-            clearTimeout(t);
-            resolve(f);
-          },
+        waiters.push((f) => {
+          if (!pred(f)) return false;
+          clearTimeout(t);
+          resolve(f);
+          return true;
         });
       });
     },

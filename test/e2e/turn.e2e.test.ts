@@ -1,6 +1,15 @@
+import type { Message } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeRequest } from "../fakes/llm-server.ts";
-import { agentOf, openSocket, type Stack, startStack } from "./stack.ts";
+import {
+  agentOf,
+  type GroupBody,
+  isFrame,
+  openSocket,
+  type Stack,
+  startStack,
+  type TurnBody,
+} from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -35,7 +44,7 @@ describe.each(["openai", "claude", "gemini"] as const)("a delegation + tool-call
     stack.fake.reset();
     stack.fake.respond(delegationScript);
     const owner = await stack.user();
-    const created = await stack.api("POST", "/groups", {
+    const created = await stack.api<GroupBody>("POST", "/groups", {
       token: owner.token,
       body: {
         name: `e2e ${provider}`,
@@ -52,26 +61,30 @@ describe.each(["openai", "claude", "gemini"] as const)("a delegation + tool-call
     });
     expect(created.status).toBe(201);
     const group = created.body;
-    const orchestrator = group.members.find((m: any) => m.is_orchestrator);
-    const put = await stack.api("PUT", `/groups/${group.id}/members/${orchestrator.id}`, {
+    const orchestrator = group.members.find((m) => m.is_orchestrator);
+    const put = await stack.api("PUT", `/groups/${group.id}/members/${orchestrator!.id}`, {
       token: owner.token,
       body: { provider, model: "m-orch" },
     });
     expect(put.status).toBe(200);
 
     const live = await openSocket(stack, group.id, owner.token);
-    const posted = await stack.api("POST", `/groups/${group.id}/messages`, {
+    const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
       token: owner.token,
       body: { content: "How many people live in Paris?" },
     });
     expect(posted.status).toBe(202);
     const turnId = posted.body.turn_id;
-    const ended = await live.waitFor((f) => f.type === "turn.ended" && f.turn_id === turnId, 30_000);
+    const ended = await live.waitFor(
+      isFrame("turn.ended", (f) => f.turn_id === turnId),
+      30_000,
+    );
     expect(ended.reason).toBe("completed");
 
-    const stored = (await stack.api("GET", `/groups/${group.id}/messages?limit=200`, { token: owner.token }))
-      .body;
-    expect(stored.map((m: any) => [m.sender_type, m.sender_alias])).toEqual([
+    const stored = (
+      await stack.api<Message[]>("GET", `/groups/${group.id}/messages?limit=200`, { token: owner.token })
+    ).body;
+    expect(stored.map((m) => [m.sender_type, m.sender_alias])).toEqual([
       ["user", owner.email],
       ["agent", "Orchestrator"],
       ["agent", "Researcher"],
@@ -79,20 +92,20 @@ describe.each(["openai", "claude", "gemini"] as const)("a delegation + tool-call
       ["agent", "Researcher"],
       ["agent", "Orchestrator"],
     ]);
-    expect(stored.map((m: any) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(stored[2].tool_calls).toHaveLength(1);
-    expect(stored[3].tool_call_id).toBe(stored[2].tool_calls[0].id);
-    expect(stored[5].content).not.toContain("TASK_COMPLETE");
+    expect(stored.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(stored[2]!.tool_calls).toHaveLength(1);
+    expect(stored[3]!.tool_call_id).toBe(stored[2]!.tool_calls![0]!.id);
+    expect(stored[5]!.content).not.toContain("TASK_COMPLETE");
     expect(stack.fake.searches).toHaveLength(1);
 
     // every stored message reached the live socket exactly once, in seq order
     const messageFrames = live.frames.filter((f) => f.type === "message").map((f) => f.message);
-    expect(messageFrames.map((m: any) => m.id)).toEqual(stored.map((m: any) => m.id));
+    expect(messageFrames.map((m) => m.id)).toEqual(stored.map((m) => m.id));
     const started = live.frames.find((f) => f.type === "turn.started");
     expect(started).toMatchObject({ turn_id: turnId, message_id: posted.body.id });
     // tokens were streamed under the id the final message got
     const tokenIds = new Set(live.frames.filter((f) => f.type === "token").map((f) => f.message_id));
-    expect(tokenIds.has(stored[5].id)).toBe(true);
+    expect(tokenIds.has(stored[5]!.id)).toBe(true);
     expect(live.frames.filter((f) => f.type === "agent.started").map((f) => f.alias)).toEqual([
       "Orchestrator",
       "Researcher",
@@ -103,13 +116,15 @@ describe.each(["openai", "claude", "gemini"] as const)("a delegation + tool-call
 
     // a client reconnecting from scratch gets the same sequence
     const replay = await openSocket(stack, group.id, owner.token, 0);
-    await replay.waitFor((f) => f.type === "message" && f.message.seq === 6);
+    await replay.waitFor(isFrame("message", (f) => f.message.seq === 6));
     expect(replay.frames.filter((f) => f.type === "message").map((f) => f.message.id)).toEqual(
-      stored.map((m: any) => m.id),
+      stored.map((m) => m.id),
     );
     replay.close();
 
-    const turn = (await stack.api("GET", `/groups/${group.id}/turns/${turnId}`, { token: owner.token })).body;
+    const turn = (
+      await stack.api<TurnBody>("GET", `/groups/${group.id}/turns/${turnId}`, { token: owner.token })
+    ).body;
     expect(turn).toMatchObject({
       id: turnId,
       status: "ended",
@@ -117,8 +132,8 @@ describe.each(["openai", "claude", "gemini"] as const)("a delegation + tool-call
       steps: 5,
       message_id: posted.body.id,
     });
-    expect(turn.usage.by_agent.Researcher.calls).toBe(2);
-    expect(turn.usage.by_agent.Orchestrator.calls).toBe(2);
+    expect(turn.usage.by_agent.Researcher!.calls).toBe(2);
+    expect(turn.usage.by_agent.Orchestrator!.calls).toBe(2);
     expect(turn.usage.input_tokens).toBeGreaterThan(0);
   });
 });
@@ -135,7 +150,7 @@ describe("cancel", () => {
     );
     const owner = await stack.user();
     const group = (
-      await stack.api("POST", "/groups", {
+      await stack.api<GroupBody>("POST", "/groups", {
         token: owner.token,
         body: {
           name: "cancel",
@@ -144,35 +159,43 @@ describe("cancel", () => {
       })
     ).body;
     const live = await openSocket(stack, group.id, owner.token);
-    const posted = await stack.api("POST", `/groups/${group.id}/messages`, {
+    const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
       token: owner.token,
       body: { content: "@Slow write a long essay" },
     });
     const turnId = posted.body.turn_id;
-    await live.waitFor((f) => f.type === "token" && f.alias === "Slow");
+    await live.waitFor(isFrame("token", (f) => f.alias === "Slow"));
     const cancel = await stack.api("POST", `/groups/${group.id}/turns/${turnId}/cancel`, {
       token: owner.token,
     });
     expect(cancel.status).toBe(202);
-    const ended = await live.waitFor((f) => f.type === "turn.ended" && f.turn_id === turnId);
+    const ended = await live.waitFor(isFrame("turn.ended", (f) => f.turn_id === turnId));
     expect(ended.reason).toBe("cancelled");
     const endIndex = live.frames.indexOf(ended);
     await new Promise((r) => setTimeout(r, 1500));
     expect(
-      live.frames.slice(endIndex + 1).filter((f) => f.turn_id === turnId || f.message?.turn_id === turnId),
+      live.frames
+        .slice(endIndex + 1)
+        .filter(
+          (f) =>
+            ("turn_id" in f && f.turn_id === turnId) || ("message" in f && f.message?.turn_id === turnId),
+        ),
     ).toEqual([]);
     expect(stack.fake.requests.find((r) => agentOf(r.system) === "Slow")?.closedEarly).toBe(true);
-    const stored = (await stack.api("GET", `/groups/${group.id}/messages`, { token: owner.token })).body;
-    expect(stored.map((m: any) => m.sender_alias)).toEqual([owner.email]);
-    const turn = (await stack.api("GET", `/groups/${group.id}/turns/${turnId}`, { token: owner.token })).body;
+    const stored = (await stack.api<Message[]>("GET", `/groups/${group.id}/messages`, { token: owner.token }))
+      .body;
+    expect(stored.map((m) => m.sender_alias)).toEqual([owner.email]);
+    const turn = (
+      await stack.api<TurnBody>("GET", `/groups/${group.id}/turns/${turnId}`, { token: owner.token })
+    ).body;
     expect(turn).toMatchObject({ status: "ended", reason: "cancelled" });
 
     // the group is not stuck: the next message runs a turn to the end
-    const next = await stack.api("POST", `/groups/${group.id}/messages`, {
+    const next = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
       token: owner.token,
       body: { content: "thanks" },
     });
-    const nextEnded = await live.waitFor((f) => f.type === "turn.ended" && f.turn_id === next.body.turn_id);
+    const nextEnded = await live.waitFor(isFrame("turn.ended", (f) => f.turn_id === next.body.turn_id));
     expect(nextEnded.reason).toBe("completed");
     live.close();
   });
