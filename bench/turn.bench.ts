@@ -37,7 +37,7 @@ function startService(file: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [...profile, "--import", "tsx", path.join(root, file)], {
     cwd: root,
     env,
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", process.env.BENCH_LOG_LEVEL ? "inherit" : "ignore", "inherit"],
   });
 }
 
@@ -84,7 +84,7 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
     PATH: process.env.PATH,
     NODE_ENV: "production",
     SECRET_KEY: "bench-secret-key-bench-secret-key-0123456789",
-    LOG_LEVEL: "warn",
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
     DATABASE_URL: ctx.databaseUrl,
     REDIS_URL: ctx.redisUrl,
     QUEUE_PREFIX: prefix,
