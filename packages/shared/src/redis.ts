@@ -7,7 +7,7 @@ import { Redis, type RedisOptions } from "ioredis";
 export function createRedis(url: string, opts: { bullmq?: boolean; name?: string } = {}): Redis {
   const options: RedisOptions = {
     lazyConnect: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: !opts.bullmq,
     ...(opts.bullmq ? { maxRetriesPerRequest: null } : {}),
     ...(opts.name ? { connectionName: opts.name } : {}),
   };

@@ -76,12 +76,34 @@ describe("cancel", () => {
     });
     const m = await addMessage(res.pool, g, { content: "hi" });
     const job = llmJob(g, g.agents[0]!, m.seq);
+    // as the cancel route leaves it: ended in the database, then announced
+    await res.pool.query(
+      `insert into turns (id, group_id, message_id, message_seq, status, reason, ended_at)
+       values ($1, $2, $3, $4, 'ended', 'cancelled', now())`,
+      [job.turn_id, g.groupId, m.id, m.seq],
+    );
     await res.redis.set(cancelKey(prefix, job.turn_id), "1", "EX", 60);
     const before = fake.requests.length;
     await driver.addLlm(job);
     const state = await driver.settled("llm", job.dispatch_id);
     expect(state).toBe("completed");
     expect(fake.requests.slice(before).some((r) => r.model === "late-model")).toBe(false);
+    expect(await driver.hasResult(job.dispatch_id)).toBe(false);
+  });
+
+  it("a tool job of a turn that has ended does nothing", async () => {
+    const g = await seedGroup(res.pool, { agents: [{ alias: "Searcher", tools: ["web_search"] }] });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const job = toolJob(g, g.agents[0]!, "web_search", { query: "too late" });
+    await res.pool.query(
+      `insert into turns (id, group_id, message_id, message_seq, status, reason, ended_at)
+       values ($1, $2, $3, $4, 'ended', 'error', now())`,
+      [job.turn_id, g.groupId, m.id, m.seq],
+    );
+    const before = fake.searches.length;
+    await driver.addTool(job);
+    expect(await driver.settled("tool", job.dispatch_id)).toBe("completed");
+    expect(fake.searches.length).toBe(before);
     expect(await driver.hasResult(job.dispatch_id)).toBe(false);
   });
 

@@ -13,9 +13,9 @@ import {
 } from "@synapse/shared";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { loadTeam } from "./agents.ts";
+import { loadCallContext } from "./agents.ts";
 import { TurnCancelledError } from "./cancel.ts";
-import { buildHistory, loadWindow } from "./context.ts";
+import { buildHistory } from "./context.ts";
 import { systemPrompt } from "./prompts.ts";
 import { ProviderTimeoutError } from "./providers/errors.ts";
 import type { ProviderRegistry } from "./providers/registry.ts";
@@ -107,10 +107,13 @@ export async function runLlmJob(
     error: { code, detail },
   });
 
-  const [team, rows] = await Promise.all([
-    loadTeam(deps.pool, job.group_id),
-    loadWindow(deps.pool, job.group_id, job.until_seq, deps.config.CONTEXT_MESSAGES),
-  ]);
+  const {
+    team,
+    window: rows,
+    turnStatus,
+  } = await loadCallContext(deps.pool, job, deps.config.CONTEXT_MESSAGES);
+  // ended (cancelled, or by the sweeper) before the call started: nothing to do
+  if (turnStatus === "ended" || signal.aborted) throw new TurnCancelledError(job.turn_id);
   const agent = team.find((a) => a.id === job.agent_id);
   if (!agent) return llmError("agent_not_found", `agent ${job.alias} no longer exists in this group`);
 

@@ -21,9 +21,13 @@ export async function runToolJob(
   deps: ToolJobDeps,
 ): Promise<ExecutionResult> {
   const { name, args, id } = job.tool_call;
-  const { rows } = await deps.pool.query<{ tools: string[] }>("select tools from agents where id = $1", [
-    job.agent_id,
-  ]);
+  const { rows } = await deps.pool.query<{ tools: string[] | null; turn_status: string | null }>(
+    `select (select tools from agents where id = $1) as tools,
+            (select status from turns where id = $2) as turn_status`,
+    [job.agent_id, job.turn_id],
+  );
+  // ended (cancelled, or by the sweeper) before the call started: nothing to do
+  if (rows[0]?.turn_status === "ended" || signal.aborted) throw new TurnCancelledError(job.turn_id);
   let outcome: ToolOutcome;
   const agentTools = rows[0]?.tools;
   if (!agentTools) outcome = { content: `agent ${job.alias} no longer exists`, is_error: true };

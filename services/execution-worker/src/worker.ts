@@ -16,6 +16,7 @@ import {
   toolJobSchema,
   workerOptions,
 } from "@synapse/shared";
+import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type pg from "pg";
 import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
@@ -61,6 +62,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
   const url = deps.redisUrl ?? config.REDIS_URL;
   if (!url) throw new Error("startExecutionWorker: no Redis URL (deps.redisUrl or config.REDIS_URL)");
   const log = deps.logger ?? createLogger(config, "execution-worker");
+  skipUntracedRunTrees();
   const prefix = config.QUEUE_PREFIX;
 
   const bull = createRedis(url, { bullmq: true, name: "worker-bullmq" });
@@ -118,11 +120,11 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
       attempt: job.attemptsMade + 1,
       alias: data.alias,
     });
-    // register first, then look at the key: a cancel lands in one or the other
+    // register first, then read the turn's status (in the job's first query): a cancel, which ends
+    // the turn in the database before it is announced, lands in one or the other
     const handle = cancels.track(data.turn_id);
     let outcome = "cancelled";
     try {
-      if (await cancels.isCancelled(data.turn_id)) return outcome;
       let result: ExecutionResult;
       try {
         result =
@@ -138,7 +140,8 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
         if (err instanceof TurnCancelledError || handle.signal.aborted) return outcome;
         throw err;
       }
-      if (handle.signal.aborted || (await cancels.isCancelled(data.turn_id))) return outcome;
+      // a cancel missed while the control subscriber reconnected: the orchestrator drops the result
+      if (handle.signal.aborted) return outcome;
       const payload = resultJobSchema.parse({
         group_id: data.group_id,
         turn_id: data.turn_id,

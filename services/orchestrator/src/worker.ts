@@ -11,6 +11,7 @@ import {
   startHeartbeat,
   workerOptions,
 } from "@synapse/shared";
+import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -70,6 +71,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool, redis } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
+  skipUntracedRunTrees();
   const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
 
   const executionQueue = new Queue(EXECUTION_QUEUE, { connection: deps.bullmq, prefix, defaultJobOptions });

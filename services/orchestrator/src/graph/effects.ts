@@ -1,5 +1,6 @@
 import {
   defaultJobOptions,
+  type GroupFrame,
   jobIds,
   type LlmJob,
   MESSAGE_COLUMNS,
@@ -41,9 +42,38 @@ export interface EffectDeps {
 export async function applyEffects(deps: EffectDeps, turn: TurnState, effects: Effect[]): Promise<void> {
   await deps.beforeCommit?.(effects, turn);
   const { stored, untilSeq } = await writeAll(deps.pool, turn, effects);
+  // frames are sent without waiting for each reply: one connection keeps their order, and the
+  // ones of a step leave in one write (auto-pipelining); jobs wait until they are all out
+  const frames = new Frames(deps.redis, deps.prefix, turn.group_id);
   for (const effect of effects) {
-    await announce(deps, turn, effect, stored, untilSeq);
-    await deps.afterEffect?.(effect, turn);
+    await announce(deps, frames, turn, effect, stored, untilSeq);
+    if (deps.afterEffect) {
+      await frames.sent();
+      await deps.afterEffect(effect, turn);
+    }
+  }
+  await frames.sent();
+}
+
+/** The frames of one step, published in order, awaited together. */
+class Frames {
+  #inflight: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly groupId: string,
+  ) {}
+
+  publish(frame: GroupFrame): void {
+    this.#inflight.push(publishFrame(this.redis, this.prefix, this.groupId, frame));
+  }
+
+  /** Resolves once every frame published so far is with Redis (rejects if one failed). */
+  async sent(): Promise<void> {
+    const inflight = this.#inflight;
+    this.#inflight = [];
+    await Promise.all(inflight);
   }
 }
 
@@ -155,56 +185,40 @@ async function writeAll(pool: pg.Pool, turn: TurnState, effects: Effect[]) {
 
 async function announce(
   deps: EffectDeps,
+  frames: Frames,
   turn: TurnState,
   effect: Effect,
   stored: Map<string, Message>,
   untilSeq: number,
 ): Promise<void> {
-  const { redis, prefix } = deps;
   const ids = { group_id: turn.group_id, turn_id: turn.turn_id };
+  const publishMessage = (message: Message | undefined) => {
+    if (message) frames.publish({ type: "message", message });
+  };
   switch (effect.type) {
     case "begin":
-      await publishFrame(redis, prefix, turn.group_id, {
-        type: "turn.started",
-        ...ids,
-        message_id: effect.message_id,
-      });
+      frames.publish({ type: "turn.started", ...ids, message_id: effect.message_id });
       return;
     case "store":
-      await publishMessage(deps, turn, stored.get(effect.message.id));
+      publishMessage(stored.get(effect.message.id));
       return;
     case "agent.finished":
-      await publishFrame(redis, prefix, turn.group_id, {
-        type: "agent.finished",
-        ...ids,
-        alias: effect.alias,
-      });
+      frames.publish({ type: "agent.finished", ...ids, alias: effect.alias });
       return;
     case "dispatch":
       for (const call of effect.calls)
-        if (call.kind === "llm")
-          await publishFrame(redis, prefix, turn.group_id, {
-            type: "agent.started",
-            ...ids,
-            alias: call.alias,
-          });
+        if (call.kind === "llm") frames.publish({ type: "agent.started", ...ids, alias: call.alias });
+      // a job runs only once what announced it is out: its tokens never come before its agent.started
+      await frames.sent();
       await deps.executionQueue.addBulk(effect.calls.map((call) => executionJob(turn, call, untilSeq)));
       return;
     case "progress":
       return;
     case "end":
-      if (effect.notice) await publishMessage(deps, turn, stored.get(effect.notice.id));
-      await publishFrame(redis, prefix, turn.group_id, { type: "turn.ended", ...ids, reason: effect.reason });
+      if (effect.notice) publishMessage(stored.get(effect.notice.id));
+      frames.publish({ type: "turn.ended", ...ids, reason: effect.reason });
       return;
   }
-}
-
-async function publishMessage(
-  deps: EffectDeps,
-  turn: TurnState,
-  message: Message | undefined,
-): Promise<void> {
-  if (message) await publishFrame(deps.redis, deps.prefix, turn.group_id, { type: "message", message });
 }
 
 function executionJob(turn: TurnState, call: Dispatch, untilSeq: number) {
