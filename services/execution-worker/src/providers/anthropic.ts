@@ -1,5 +1,5 @@
 import { ChatAnthropic } from "@langchain/anthropic";
-import type { ProviderFactory } from "./types.ts";
+import { type ProviderFactory, reusingModels } from "./types.ts";
 
 /** Options of {@link anthropicProvider}. */
 export interface AnthropicProviderOptions {
@@ -12,14 +12,16 @@ export interface AnthropicProviderOptions {
 
 /** `claude` (alias `anthropic`), through ChatAnthropic (Messages API, streamed). */
 export function anthropicProvider(opts: AnthropicProviderOptions): ProviderFactory {
-  return ({ agent }) =>
-    new ChatAnthropic({
-      model: agent.model,
-      temperature: agent.temperature,
-      apiKey: opts.apiKey,
-      anthropicApiUrl: opts.baseURL ?? "https://api.anthropic.com",
-      maxTokens: opts.maxTokens ?? 4096,
-      maxRetries: 0,
-      streaming: true,
-    });
+  return reusingModels(
+    (agent) =>
+      new ChatAnthropic({
+        model: agent.model,
+        temperature: agent.temperature,
+        apiKey: opts.apiKey,
+        anthropicApiUrl: opts.baseURL ?? "https://api.anthropic.com",
+        maxTokens: opts.maxTokens ?? 4096,
+        maxRetries: 0,
+        streaming: true,
+      }),
+  );
 }

@@ -1,5 +1,5 @@
 import { ChatGoogleGenerativeAI } from "@langchain/google-genai";
-import type { ProviderFactory } from "./types.ts";
+import { type ProviderFactory, reusingModels } from "./types.ts";
 
 /** Options of {@link geminiProvider}. */
 export interface GeminiProviderOptions {
@@ -32,7 +32,7 @@ type StreamFn = (request: unknown, options?: unknown) => Promise<unknown>;
 
 /** `gemini`, through ChatGoogleGenerativeAI, always streamed (its invoke ignores the AbortSignal). */
 export function geminiProvider(opts: GeminiProviderOptions): ProviderFactory {
-  return ({ agent }) => {
+  return reusingModels((agent) => {
     const model = new ChatGoogleGenerativeAI({
       model: agent.model,
       temperature: agent.temperature,
@@ -57,5 +57,5 @@ export function geminiProvider(opts: GeminiProviderOptions): ProviderFactory {
       return out;
     };
     return model;
-  };
+  });
 }

@@ -1,5 +1,5 @@
 import { ChatOpenAI } from "@langchain/openai";
-import type { ProviderFactory } from "./types.ts";
+import { type ProviderFactory, reusingModels } from "./types.ts";
 
 /** Options of {@link openaiProvider}. */
 export interface OpenAIProviderOptions {
@@ -15,15 +15,17 @@ const fixedTemperature = (model: string) =>
 
 /** `openai` and every OpenAI-compatible endpoint, through ChatOpenAI (Chat Completions, streamed). */
 export function openaiProvider(opts: OpenAIProviderOptions): ProviderFactory {
-  return ({ agent }) =>
-    new ChatOpenAI({
-      model: agent.model,
-      ...(fixedTemperature(agent.model) ? {} : { temperature: agent.temperature }),
-      apiKey: opts.apiKey ?? "not-needed",
-      // baseURL is passed even when undefined so that ChatOpenAI never falls back to process.env
-      configuration: { baseURL: opts.baseURL ?? "https://api.openai.com/v1" },
-      maxRetries: 0,
-      streaming: true,
-      streamUsage: true,
-    });
+  return reusingModels(
+    (agent) =>
+      new ChatOpenAI({
+        model: agent.model,
+        ...(fixedTemperature(agent.model) ? {} : { temperature: agent.temperature }),
+        apiKey: opts.apiKey ?? "not-needed",
+        // baseURL is passed even when undefined so that ChatOpenAI never falls back to process.env
+        configuration: { baseURL: opts.baseURL ?? "https://api.openai.com/v1" },
+        maxRetries: 0,
+        streaming: true,
+        streamUsage: true,
+      }),
+  );
 }
