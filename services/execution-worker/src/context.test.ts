@@ -37,6 +37,28 @@ function shape(msgs: BaseMessage[]): string[] {
 }
 
 describe("buildHistory", () => {
+  it("follows an agent's own messages by id across a rename; matches by alias only without one", () => {
+    const rows = [
+      user("hi"),
+      row({ sender_type: "agent", sender_alias: "Writer", content: "old name", meta: { agent_id: "a1" } }),
+      row({
+        sender_type: "agent",
+        sender_alias: "Scribe",
+        content: "someone else",
+        meta: { agent_id: "a2" },
+      }),
+      agent("Scribe", "legacy row without an id"),
+      user("go on"),
+    ];
+    expect(shape(buildHistory(rows, { self: "Scribe", selfId: "a1" }))).toEqual([
+      "human<alice_x_com>: [alice@x.com]: hi",
+      "ai: old name",
+      "human<Scribe>: [Scribe]: someone else",
+      "ai: legacy row without an id",
+      "human<alice_x_com>: [alice@x.com]: go on",
+    ]);
+  });
+
   it("shows own messages as assistant, everyone else as named humans, notices as human text", () => {
     const rows = [
       user("hi team"),

@@ -52,6 +52,11 @@ export interface HistoryOptions {
   /** the alias of the agent the chat is built for: its messages are the assistant side */
   self: string;
   /**
+   * the agent's id: its messages carry it (`meta.agent_id`), so they stay its own after a rename;
+   * messages without one are matched by alias
+   */
+  selfId?: string;
+  /**
    * Anthropic and Gemini want user and assistant turns to alternate: consecutive user-side messages
    * are merged into one, and a notice is put between two assistant messages.
    * @defaultValue false
@@ -72,7 +77,13 @@ export interface HistoryOptions {
  */
 export function buildHistory(rows: readonly ContextRow[], opts: HistoryOptions): BaseMessage[] {
   const self = opts.self.toLowerCase();
-  const isOwn = (m: ContextRow) => m.sender_type === "agent" && m.sender_alias.toLowerCase() === self;
+  const isOwn = (m: ContextRow) => {
+    if (m.sender_type !== "agent") return false;
+    const author = m.meta?.agent_id;
+    return typeof author === "string" && opts.selfId
+      ? author === opts.selfId
+      : m.sender_alias.toLowerCase() === self;
+  };
   const results = new Map<string, ContextRow>();
   for (const m of rows)
     if (m.sender_type === "tool" && m.tool_call_id && !results.has(m.tool_call_id))

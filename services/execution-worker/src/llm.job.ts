@@ -127,7 +127,11 @@ export async function runLlmJob(
   const provider = normalizeProvider(deps.config, agent.provider) ?? agent.provider;
   const messages = [
     new SystemMessage(systemPrompt(agent, team)),
-    ...buildHistory(rows, { self: agent.alias, alternate: provider === "claude" || provider === "gemini" }),
+    ...buildHistory(rows, {
+      self: agent.alias,
+      selfId: agent.id,
+      alternate: provider === "claude" || provider === "gemini",
+    }),
   ];
   const tools = toolDefinitions(agent.tools);
   const prefix = deps.config.QUEUE_PREFIX;

@@ -135,6 +135,8 @@ function onAnswer(
         sender_alias: call.alias,
         content,
         tool_calls: toolCalls.length > 0 ? toolCalls : null,
+        // who wrote it, whatever the agent is called later (its own context follows it by id)
+        meta: { agent_id: call.agent_id },
       },
     },
     { type: "agent.finished", alias: call.alias },
