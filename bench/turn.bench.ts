@@ -79,6 +79,9 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
   fake.respond(script);
   // queued turns left by other benches would be started by this orchestrator's sweeper
   await pool.query("update turns set status = 'ended', reason = 'cancelled' where status <> 'ended'");
+  // what the benches before left to vacuum and flush is done now, not by autovacuum during the figures
+  await pool.query("vacuum analyze");
+  await pool.query("checkpoint");
 
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -125,16 +128,31 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
 
   const rows: BenchRow[] = [];
   try {
-    // warm-up: processes up, JIT warm
+    // warm-up: processes up, JIT warm (8 turns left the first figures ~40% slower than later ones)
     const warm = await makeGroup(pool);
-    for (let i = 0; i < 8; i++) await turn(warm);
+    for (let i = 0; i < 100; i++) await turn(warm);
 
-    const floorStep = await measureFloor(ctx, pool, redis);
-    const llm = await measureLlmCall(fake.openaiBaseUrl);
-
+    // floor, LLM call and turn measured in alternating rounds, so that the machine's drift (this VM's
+    // speed moves within a run) weighs on the figure and its baseline alike
+    const floor = await startFloor(ctx, pool, redis);
+    const llmCall = llmCaller(fake.openaiBaseUrl);
     const one = await makeGroup(pool);
+    const floorSamples: number[] = [];
+    const llmSamples: number[] = [];
     const lat: number[] = [];
-    for (let i = 0; i < 60; i++) lat.push(await turn(one));
+    try {
+      await floor.sample(20);
+      await llmCall(10);
+      for (let round = 0; round < 5; round++) {
+        floorSamples.push(...(await floor.sample(30)));
+        llmSamples.push(...(await llmCall(12)));
+        for (let i = 0; i < 12; i++) lat.push(await turn(one));
+      }
+    } finally {
+      await floor.close();
+    }
+    const floorStep = median(floorSamples);
+    const llm = median(llmSamples);
     const floorTurn = 3 * (floorStep + llm) + floorStep / 2;
     rows.push({
       name: "3-step turn, one group: p50",
@@ -205,9 +223,10 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
 
 /**
  * The I/O floor of one orchestration step, done by hand in this process: a job hop to a worker and
- * back (2 BullMQ hops), a 5 KB checkpoint-sized insert, a message insert and a publish. Median ms.
+ * back (2 BullMQ hops), a 5 KB checkpoint-sized insert, a message insert and a publish.
+ * `sample(n)` returns n step times in ms.
  */
-async function measureFloor(ctx: BenchContext, pool: pg.Pool, redis: ReturnType<typeof createRedis>) {
+async function startFloor(ctx: BenchContext, pool: pg.Pool, redis: ReturnType<typeof createRedis>) {
   const prefix = ctx.prefix();
   const conn = createRedis(ctx.redisUrl, { bullmq: true });
   const a = new Queue("floor-a", { connection: conn, prefix });
@@ -230,48 +249,56 @@ async function measureFloor(ctx: BenchContext, pool: pg.Pool, redis: ReturnType<
   await pool.query("create table if not exists bench_checkpoints (id uuid primary key, data bytea not null)");
   const { groupId } = await makeGroup(pool);
   const blob = Buffer.alloc(5 * 1024, 7);
-  const times: number[] = [];
-  for (let i = 0; i < 150; i++) {
-    const id = randomUUID();
-    const t0 = performance.now();
-    await new Promise<void>((resolve) => {
-      done.set(id, resolve);
-      void a.add("go", { id }, { removeOnComplete: true });
-    });
-    await pool.query("insert into bench_checkpoints (id, data) values ($1, $2)", [id, blob]);
-    const { message } = await insertMessage(pool, {
-      id,
-      group_id: groupId,
-      turn_id: null,
-      sender_type: "agent",
-      sender_alias: "Alice",
-      content: "floor",
-    });
-    await publishFrame(redis, prefix, groupId, { type: "message", message });
-    times.push(performance.now() - t0);
-    done.delete(id);
-  }
-  await Promise.all([wa.close(), wb.close()]);
-  await Promise.all([a.close(), b.close()]);
-  conn.disconnect();
-  return median(times.slice(20));
+  return {
+    async sample(n: number): Promise<number[]> {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const id = randomUUID();
+        const t0 = performance.now();
+        await new Promise<void>((resolve) => {
+          done.set(id, resolve);
+          void a.add("go", { id }, { removeOnComplete: true });
+        });
+        await pool.query("insert into bench_checkpoints (id, data) values ($1, $2)", [id, blob]);
+        const { message } = await insertMessage(pool, {
+          id,
+          group_id: groupId,
+          turn_id: null,
+          sender_type: "agent",
+          sender_alias: "Alice",
+          content: "floor",
+        });
+        await publishFrame(redis, prefix, groupId, { type: "message", message });
+        times.push(performance.now() - t0);
+        done.delete(id);
+      }
+      return times;
+    },
+    async close() {
+      await Promise.all([wa.close(), wb.close()]);
+      await Promise.all([a.close(), b.close()]);
+      conn.disconnect();
+    },
+  };
 }
 
-/** One ChatOpenAI call to the instant fake (what each LLM step costs at least). Median ms. */
-async function measureLlmCall(baseURL: string): Promise<number> {
+/** One ChatOpenAI call to the instant fake (what each LLM step costs at least): n times, in ms. */
+function llmCaller(baseURL: string): (n: number) => Promise<number[]> {
   const model = new ChatOpenAI({
     model: "fake",
     apiKey: "sk-bench",
     configuration: { baseURL },
     maxRetries: 0,
   });
-  const times: number[] = [];
-  for (let i = 0; i < 60; i++) {
-    const t0 = performance.now();
-    for await (const _chunk of await model.stream("hello")) {
-      // drain the stream, as the worker does
+  return async (n) => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      for await (const _chunk of await model.stream("hello")) {
+        // drain the stream, as the worker does
+      }
+      times.push(performance.now() - t0);
     }
-    times.push(performance.now() - t0);
-  }
-  return median(times.slice(10));
+    return times;
+  };
 }
