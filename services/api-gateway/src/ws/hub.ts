@@ -4,16 +4,18 @@ import type pg from "pg";
 import { CloseCode } from "./close-codes.ts";
 import { messageFrame, type OutFrame, outFrame, parseGroupFrame } from "./frames.ts";
 import type { GroupSocket } from "./socket.ts";
-import { readLastSeq, readMessages } from "./store.ts";
+import { readLastSeq, readMessages, readRecentTurns } from "./store.ts";
 
 /** How long, and how many, cancelled turn ids a group remembers. */
 const CANCELLED_TTL_MS = 30 * 60_000;
 const CANCELLED_MAX = 1000;
 const GAP_PAGE = 1000;
+/** How many turns a group remembers having announced (started/ended), for the resync. */
+const TURNS_MAX = 100;
 
-/** Marker queued after the subscriber reconnects: deliver whatever was committed meanwhile. */
-const RESYNC = Symbol("resync");
-type Inbound = string | typeof RESYNC;
+/** Queued after the subscriber reconnects: deliver what was committed since `resync` (ms). */
+type Resync = { resync: number };
+type Inbound = string | Resync;
 
 interface Group {
   readonly id: string;
@@ -36,6 +38,8 @@ interface Group {
   draining: boolean;
   /** Cancelled turn id → expiry (ms). */
   cancelled: Map<string, number>;
+  /** The last turns whose turn.started or turn.ended went out, and which of the two was last. */
+  turns: Map<string, "started" | "ended">;
 }
 
 export interface HubOptions {
@@ -60,20 +64,27 @@ export class Hub {
   private readonly byChannel = new Map<string, Group>();
   private readyOnce = false;
   private closed = false;
+  /** When the subscriber last lost its connection (ms): frames published since then were lost. */
+  private disconnectedAt: number | undefined;
 
   constructor(private readonly opts: HubOptions) {
     this.sub = createRedis(opts.redisUrl, { name: `${opts.prefix}-gateway-ws` });
     this.sub.on("message", (channel: string, raw: string) => this.onChannelMessage(channel, raw));
+    this.sub.on("close", () => {
+      this.disconnectedAt ??= Date.now();
+    });
     this.sub.on("ready", () => {
       if (this.readyOnce) void this.resyncAfterReconnect();
+      else this.disconnectedAt = undefined; // first connection: nothing was missed
       this.readyOnce = true;
     });
   }
 
   /**
    * Frames published while the subscriber was disconnected are lost: once ioredis has subscribed
-   * again (a PING is answered after the SUBSCRIBEs it sent first), every live group reads the
-   * messages committed meanwhile from the database.
+   * again (a PING is answered after the SUBSCRIBEs it sent first), every live group reads from the
+   * database the messages committed meanwhile, and the turns that started or ended meanwhile (their
+   * `turn.started` / `turn.ended` are sent then; `agent.*` and `token` frames are not recovered).
    */
   private async resyncAfterReconnect(): Promise<void> {
     try {
@@ -81,8 +92,10 @@ export class Hub {
     } catch {
       return; // disconnected again: the next "ready" resyncs
     }
+    const since = this.disconnectedAt ?? Date.now();
+    this.disconnectedAt = undefined;
     this.opts.logger.info({ groups: this.groups.size }, "ws: subscriber reconnected, resyncing groups");
-    for (const g of this.groups.values()) if (g.live) this.enqueue(g, RESYNC);
+    for (const g of this.groups.values()) if (g.live) this.enqueue(g, { resync: since });
   }
 
   /**
@@ -108,6 +121,7 @@ export class Hub {
         inboxHead: 0,
         draining: false,
         cancelled: new Map(),
+        turns: new Map(),
       };
       this.groups.set(g.id, g);
       this.byChannel.set(g.channel, g);
@@ -195,7 +209,7 @@ export class Hub {
           g.inboxHead = 0;
         }
         // only a gap fill waits; everything else is handled synchronously
-        const pending = item === RESYNC ? this.fill(g, undefined) : this.handle(g, item);
+        const pending = typeof item === "string" ? this.handle(g, item) : this.resync(g, item.resync);
         if (pending !== undefined) await pending;
       }
     } catch (err) {
@@ -231,6 +245,8 @@ export class Hub {
     if (frame.type !== "message") {
       // after a cancel, the turn's only frame still sent is its turn.ended
       if (frame.type !== "turn.ended" && this.isCancelled(g, frame.turn_id)) return undefined;
+      if (frame.type === "turn.started") this.noteTurn(g, frame.turn_id, "started");
+      else if (frame.type === "turn.ended") this.noteTurn(g, frame.turn_id, "ended");
       this.broadcast(g, outFrame(frame));
       return undefined;
     }
@@ -247,6 +263,41 @@ export class Hub {
         this.broadcast(g, outFrame(frame));
       }
     });
+  }
+
+  /**
+   * After the subscriber was away since `since`: the messages committed meanwhile, then the turns
+   * that started (still running) or ended meanwhile, each announced once.
+   */
+  private async resync(g: Group, since: number): Promise<void> {
+    await this.fill(g, undefined);
+    try {
+      for (const t of await readRecentTurns(this.opts.pool, g.id, since)) {
+        const seen = g.turns.get(t.id);
+        const ids = { group_id: g.id, turn_id: t.id };
+        if (seen === undefined && t.started_since) {
+          this.noteTurn(g, t.id, "started");
+          this.broadcast(g, outFrame({ type: "turn.started", ...ids, message_id: t.message_id }));
+        }
+        if (t.status === "ended" && seen !== "ended") {
+          if (t.reason === "cancelled") this.markCancelled(g, t.id);
+          this.noteTurn(g, t.id, "ended");
+          this.broadcast(g, outFrame({ type: "turn.ended", ...ids, reason: t.reason ?? "error" }));
+        }
+      }
+    } catch (err) {
+      // the messages are complete; only the turn events of the outage are missing
+      this.opts.logger.warn({ err, group_id: g.id }, "ws: reading the turns of the outage failed");
+    }
+  }
+
+  private noteTurn(g: Group, turnId: string, what: "started" | "ended"): void {
+    g.turns.delete(turnId);
+    g.turns.set(turnId, what);
+    if (g.turns.size > TURNS_MAX) {
+      const oldest = g.turns.keys().next().value;
+      if (oldest !== undefined) g.turns.delete(oldest);
+    }
   }
 
   /** Fans out the stored messages between the last one sent and `before` (or all, when undefined). */

@@ -1,4 +1,10 @@
-import { MESSAGE_COLUMNS, type Message, type MessageRow, toMessage } from "@synapse/shared";
+import {
+  MESSAGE_COLUMNS,
+  type Message,
+  type MessageRow,
+  type TurnEndReason,
+  toMessage,
+} from "@synapse/shared";
 import type pg from "pg";
 
 /**
@@ -32,4 +38,29 @@ export async function readLastSeq(db: pg.Pool, groupId: string): Promise<number>
     groupId,
   ]);
   return rows[0]?.last_seq ?? 0;
+}
+
+/** A turn as the resync after a subscriber reconnect sees it. */
+export interface TurnRow {
+  id: string;
+  message_id: string;
+  status: "running" | "ended";
+  reason: TurnEndReason | null;
+  /** it started since the time asked for */
+  started_since: boolean;
+}
+
+/**
+ * The group's turns that started or ended since `since` (ms since the epoch, this process's clock,
+ * less a margin for the database's), oldest first: what a subscriber away since then missed.
+ */
+export async function readRecentTurns(db: pg.Pool, groupId: string, since: number): Promise<TurnRow[]> {
+  const { rows } = await db.query<TurnRow>(
+    `select id, message_id, status, reason, coalesce(started_at >= s.t, false) as started_since
+       from turns, (select to_timestamp($2::float8 / 1000) as t) s
+      where group_id = $1 and (started_at >= s.t or ended_at >= s.t)
+      order by message_seq`,
+    [groupId, since - 5000],
+  );
+  return rows;
 }

@@ -285,6 +285,75 @@ describe("subscriber reconnect", () => {
   });
 });
 
+describe("subscriber reconnect: turns", () => {
+  it("announces the turns that started or ended while the subscriber was down, once", async () => {
+    const own = testConfig();
+    const ownGw = await startGateway(own, res.pool);
+    try {
+      const { groupId, users } = await seedGroup(own, res.pool);
+      const c = TestClient.connect(`${ownGw.url}/ws/${groupId}?token=${users[0]!.token}`);
+      await waitLive([c], res.redis, own.QUEUE_PREFIX, groupId);
+      const turn = async (content: string, status: string, set = "") => {
+        const m = await storeMessage(res.pool, groupId, content);
+        const id = randomUUID();
+        await res.pool.query(
+          `insert into turns (id, group_id, message_id, message_seq, status, started_at) values ($1, $2, $3, $4, $5, now())`,
+          [id, groupId, m.id, m.seq, status],
+        );
+        if (set) await res.pool.query(`update turns set ${set} where id = $1`, [id]);
+        return { id, message: m };
+      };
+      // C started while the subscriber listened (its turn.started went out live)
+      const early = await turn("c", "running");
+      await res.pool.query("update turns set started_at = now() - interval '1 minute' where id = $1", [
+        early.id,
+      ]);
+      await publishFrame(res.redis, own.QUEUE_PREFIX, groupId, {
+        type: "message",
+        message: early.message,
+      });
+      await publishFrame(res.redis, own.QUEUE_PREFIX, groupId, {
+        type: "turn.started",
+        group_id: groupId,
+        turn_id: early.id,
+        message_id: early.message.id,
+      });
+      await c.until((f) => f.some((x) => x.type === "turn.started"));
+
+      const list = (await res.redis.client("LIST")) as string;
+      const clientId = /id=(\d+) .*name=(\S+)/
+        .exec(list.split("\n").find((l) => l.includes(`name=${own.QUEUE_PREFIX}-gateway-ws `)) ?? "")
+        ?.at(1);
+      await res.redis.client("KILL", "ID", clientId!);
+      // meanwhile (frames lost on the wire): C ends, B starts and is cancelled, A starts
+      await res.pool.query(
+        "update turns set status = 'ended', reason = 'completed', ended_at = now() where id = $1",
+        [early.id],
+      );
+      const b = await turn("b", "running", "status = 'ended', reason = 'cancelled', ended_at = now()");
+      const a = await turn("a", "running");
+
+      await c.until((f) => f.filter((x) => x.type.startsWith("turn.")).length >= 4, 10_000, "turn frames");
+      await new Promise((r) => setTimeout(r, 200));
+      const turnFrames = c.frames
+        .filter((f) => f.type.startsWith("turn."))
+        .map((f) => [f.type, f.turn_id, f.reason ?? f.message_id]);
+      expect(turnFrames).toEqual([
+        ["turn.started", early.id, early.message.id],
+        ["turn.ended", early.id, "completed"],
+        ["turn.started", b.id, b.message.id],
+        ["turn.ended", b.id, "cancelled"],
+        ["turn.started", a.id, a.message.id],
+      ]);
+      // the messages of the outage came first, in order
+      expect(c.seqs()).toEqual([1, 2, 3]);
+      c.close();
+    } finally {
+      await ownGw.close();
+    }
+  });
+});
+
 describe("back-pressure", () => {
   it("closes a slow consumer with 1013 without delaying a fast one; it catches up with ?after=", async () => {
     const { groupId, users } = await seedGroup(config, res.pool);
