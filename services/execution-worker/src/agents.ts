@@ -1,6 +1,6 @@
-import { AGENT_COLUMNS, type AgentRow, type MessageRow, uuidLiteral } from "@synapse/shared";
+import { AGENT_COLUMNS, type AgentRow } from "@synapse/shared";
 import type pg from "pg";
-import { windowSql } from "./context.ts";
+import type { ContextRow } from "./context.ts";
 
 export type { AgentRow };
 
@@ -8,33 +8,43 @@ export type { AgentRow };
 export interface CallContext {
   /** All agents of the group, the Orchestrator first (the caller and its team). */
   team: AgentRow[];
-  /** The context window, oldest first (see {@link windowSql}). */
-  window: MessageRow[];
+  /**
+   * The last `limit` messages with seq <= the call's `until_seq`, oldest first. Messages that began
+   * turns still waiting in the queue are left out: they are posted while this turn runs (their seqs
+   * interleave with its messages), and the turn they begin will answer them.
+   */
+  window: ContextRow[];
   /** The status of the call's turn; null when the turn is gone. */
   turnStatus: string | null;
 }
 
 /**
- * The team, the context window and the turn's status, read in one round trip (one snapshot). A turn
- * found ended (cancelled, or ended by the sweeper) gets no call.
+ * One statement (prepared once per connection), so one round trip and one snapshot. The window
+ * reads backwards on the (group_id, seq) index: its cost does not grow with the group's history.
  */
+const CALL_CONTEXT = `select
+    (select status from turns where id = $2) as turn_status,
+    coalesce((select json_agg(a order by a.is_orchestrator desc, a.created_at, a.alias)
+                from (select ${AGENT_COLUMNS}, created_at from agents where group_id = $1) a), '[]') as team,
+    coalesce((select json_agg(w order by w.seq)
+                from (select m.id, m.seq, m.turn_id, m.sender_type, m.sender_alias, m.sender_user_id, m.content,
+                             m.tool_calls, m.tool_call_id, m.meta
+                        from messages m
+                       where m.group_id = $1 and m.seq <= $3
+                         and not exists (select 1 from turns t where t.id = m.turn_id and t.status = 'queued')
+                       order by m.seq desc limit $4) w), '[]') as window`;
+
+/** The team, the context window and the turn's status of an LLM call. A turn found ended gets no call. */
 export async function loadCallContext(
   db: pg.Pool | pg.PoolClient,
   call: { group_id: string; turn_id: string; until_seq: number },
   limit: number,
 ): Promise<CallContext> {
-  const results = (await db.query(
-    [
-      `select ${AGENT_COLUMNS} from agents where group_id = ${uuidLiteral(call.group_id)}
-        order by is_orchestrator desc, created_at, alias`,
-      windowSql(call.group_id, call.until_seq, limit),
-      `select status from turns where id = ${uuidLiteral(call.turn_id)}`,
-    ].join(";\n"),
-  )) as unknown as pg.QueryResult[];
-  const [team, window, turn] = results;
-  return {
-    team: (team?.rows ?? []) as AgentRow[],
-    window: (window?.rows ?? []) as MessageRow[],
-    turnStatus: (turn?.rows[0] as { status: string } | undefined)?.status ?? null,
-  };
+  const { rows } = await db.query<{ turn_status: string | null; team: AgentRow[]; window: ContextRow[] }>({
+    name: "synapse_call_context",
+    text: CALL_CONTEXT,
+    values: [call.group_id, call.turn_id, call.until_seq, limit],
+  });
+  const row = rows[0];
+  return { team: row?.team ?? [], window: row?.window ?? [], turnStatus: row?.turn_status ?? null };
 }

@@ -1,6 +1,5 @@
 import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
-import { type MessageRow, uuidLiteral } from "@synapse/shared";
-import type pg from "pg";
+import type { MessageRow } from "@synapse/shared";
 
 /** The columns the context needs, in seq order. */
 export type ContextRow = Pick<
@@ -8,36 +7,6 @@ export type ContextRow = Pick<
   "id" | "seq" | "sender_type" | "sender_alias" | "content" | "tool_calls" | "tool_call_id" | "meta"
 > &
   Partial<MessageRow>;
-
-/**
- * The last `limit` messages of a group with seq <= untilSeq, oldest first, as one statement with its
- * values inlined (so it can share a round trip). Reads backwards on the (group_id, seq) index, so
- * the cost does not grow with the group's history.
- *
- * Messages that began turns still waiting in the queue are left out: they are posted while this
- * turn runs (their seqs interleave with its messages), and the turn they begin will answer them.
- */
-export function windowSql(groupId: string, untilSeq: number, limit: number): string {
-  if (!Number.isSafeInteger(untilSeq) || !Number.isSafeInteger(limit)) throw new TypeError("not an integer");
-  return `select * from (
-    select m.id, m.group_id, m.seq, m.turn_id, m.sender_type, m.sender_alias, m.sender_user_id, m.content,
-           m.tool_calls, m.tool_call_id, m.meta, m.created_at
-      from messages m
-     where m.group_id = ${uuidLiteral(groupId)} and m.seq <= ${untilSeq}
-       and not exists (select 1 from turns t where t.id = m.turn_id and t.status = 'queued')
-     order by m.seq desc limit ${limit}) w
-   order by w.seq`;
-}
-
-/** {@link windowSql} on its own. */
-export async function loadWindow(
-  db: pg.Pool | pg.PoolClient,
-  groupId: string,
-  untilSeq: number,
-  limit: number,
-): Promise<MessageRow[]> {
-  return (await db.query<MessageRow>(windowSql(groupId, untilSeq, limit))).rows;
-}
 
 /** OpenAI accepts `name` only as [A-Za-z0-9_-]{1,64}; the readable sender stays in the content prefix. */
 export function safeName(alias: string): string {

@@ -30,26 +30,28 @@ const job: LlmJob = {
   message_id: "00000000-0000-4000-8000-000000000004",
   until_seq: 1,
 };
-// answers the job's one round trip: team; window; turn status
+// answers the job's one statement: turn status, team, window
 const pool = {
-  query: async () => [
-    { rows: [agent] },
-    {
-      rows: [
-        {
-          id: "m1",
-          seq: 1,
-          sender_type: "user",
-          sender_alias: "bob",
-          content: "a poem",
-          tool_calls: null,
-          tool_call_id: null,
-          meta: null,
-        },
-      ],
-    },
-    { rows: [{ status: "running" }] },
-  ],
+  query: async () => ({
+    rows: [
+      {
+        turn_status: "running",
+        team: [agent],
+        window: [
+          {
+            id: "m1",
+            seq: 1,
+            sender_type: "user",
+            sender_alias: "bob",
+            content: "a poem",
+            tool_calls: null,
+            tool_call_id: null,
+            meta: null,
+          },
+        ],
+      },
+    ],
+  }),
 } as unknown as pg.Pool;
 
 describe("runLlmJob", () => {

@@ -9,8 +9,8 @@ import {
 import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
-import type { MessageRow } from "@synapse/shared";
 import type { AgentRow } from "../agents.ts";
+import type { ContextRow } from "../context.ts";
 import type { ProviderContext, ProviderFactory } from "./types.ts";
 
 /**
@@ -56,7 +56,7 @@ const quote = (s: string, max = 300) => {
   return t.length > max ? `${t.slice(0, max)}…` : t;
 };
 
-function isPerson(m: MessageRow): boolean {
+function isPerson(m: ContextRow): boolean {
   return m.sender_type === "user";
 }
 

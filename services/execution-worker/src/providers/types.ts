@@ -1,6 +1,6 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { MessageRow } from "@synapse/shared";
 import type { AgentRow } from "../agents.ts";
+import type { ContextRow } from "../context.ts";
 
 /** What a provider knows about the call it is built for. */
 export interface ProviderContext {
@@ -9,7 +9,7 @@ export interface ProviderContext {
   /** every agent of the group, the Orchestrator first */
   team: AgentRow[];
   /** the stored messages in the call's context window, oldest first (used by the offline demo only) */
-  history: MessageRow[];
+  history: readonly ContextRow[];
 }
 
 /**
