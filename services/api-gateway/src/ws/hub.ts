@@ -4,7 +4,7 @@ import type pg from "pg";
 import { CloseCode } from "./close-codes.ts";
 import { messageFrame, type OutFrame, outFrame, parseGroupFrame } from "./frames.ts";
 import type { GroupSocket } from "./socket.ts";
-import { readLastSeq, readMessages, readRecentTurns } from "./store.ts";
+import { readLastSeq, readMessages, readRecentTurns, type TurnRow } from "./store.ts";
 
 /** How long, and how many, cancelled turn ids a group remembers. */
 const CANCELLED_TTL_MS = 30 * 60_000;
@@ -245,8 +245,16 @@ export class Hub {
     if (frame.type !== "message") {
       // after a cancel, the turn's only frame still sent is its turn.ended
       if (frame.type !== "turn.ended" && this.isCancelled(g, frame.turn_id)) return undefined;
-      if (frame.type === "turn.started") this.noteTurn(g, frame.turn_id, "started");
-      else if (frame.type === "turn.ended") this.noteTurn(g, frame.turn_id, "ended");
+      if (frame.type === "turn.started") {
+        // already announced (by a resync, or a retried step): once is enough
+        if (g.turns.has(frame.turn_id)) return undefined;
+        this.noteTurn(g, frame.turn_id, "started");
+      } else if (frame.type === "turn.ended") {
+        if (g.turns.get(frame.turn_id) === "ended") return undefined;
+        this.noteTurn(g, frame.turn_id, "ended");
+        // the cancel's own control frame may be lost (a reconnect between the two publishes)
+        if (frame.reason === "cancelled") this.markCancelled(g, frame.turn_id);
+      }
       this.broadcast(g, outFrame(frame));
       return undefined;
     }
@@ -270,24 +278,28 @@ export class Hub {
    * that started (still running) or ended meanwhile, each announced once.
    */
   private async resync(g: Group, since: number): Promise<void> {
-    await this.fill(g, undefined);
+    // turns first, messages second: whatever was committed with a turn's end is in the fill, so a
+    // turn's messages still come before its turn.ended
+    let turns: TurnRow[] = [];
     try {
-      for (const t of await readRecentTurns(this.opts.pool, g.id, since)) {
-        const seen = g.turns.get(t.id);
-        const ids = { group_id: g.id, turn_id: t.id };
-        if (seen === undefined && t.started_since) {
-          this.noteTurn(g, t.id, "started");
-          this.broadcast(g, outFrame({ type: "turn.started", ...ids, message_id: t.message_id }));
-        }
-        if (t.status === "ended" && seen !== "ended") {
-          if (t.reason === "cancelled") this.markCancelled(g, t.id);
-          this.noteTurn(g, t.id, "ended");
-          this.broadcast(g, outFrame({ type: "turn.ended", ...ids, reason: t.reason ?? "error" }));
-        }
-      }
+      turns = await readRecentTurns(this.opts.pool, g.id, since);
     } catch (err) {
-      // the messages are complete; only the turn events of the outage are missing
+      // the messages will be complete; only the turn events of the outage are missing
       this.opts.logger.warn({ err, group_id: g.id }, "ws: reading the turns of the outage failed");
+    }
+    await this.fill(g, undefined);
+    for (const t of turns) {
+      const seen = g.turns.get(t.id);
+      const ids = { group_id: g.id, turn_id: t.id };
+      if (t.reason === "cancelled") this.markCancelled(g, t.id);
+      if (seen === undefined && t.started_since) {
+        this.noteTurn(g, t.id, "started");
+        this.broadcast(g, outFrame({ type: "turn.started", ...ids, message_id: t.message_id }));
+      }
+      if (t.status === "ended" && seen !== "ended") {
+        this.noteTurn(g, t.id, "ended");
+        this.broadcast(g, outFrame({ type: "turn.ended", ...ids, reason: t.reason ?? "error" }));
+      }
     }
   }
 

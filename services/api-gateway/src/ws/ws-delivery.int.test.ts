@@ -126,6 +126,28 @@ describe("fan-out", () => {
     expect(c.frames).toEqual([sequence[0], sequence[4], sequence[5]]);
     c.close();
   });
+
+  it("a turn.ended with reason cancelled is enough (its control frame lost): later frames of the turn stay out, repeats too", async () => {
+    const { groupId, users } = await seedGroup(config, res.pool);
+    const c = TestClient.connect(`${gw.url}/ws/${groupId}?token=${users[0]!.token}`);
+    await waitLive([c], res.redis, prefix, groupId);
+    const turn = randomUUID();
+    const base = { group_id: groupId, turn_id: turn };
+    const sequence: GroupFrame[] = [
+      { type: "turn.started", ...base, message_id: turn },
+      { type: "turn.started", ...base, message_id: turn },
+      { type: "turn.ended", ...base, reason: "cancelled" },
+      { type: "token", ...base, alias: "A", message_id: turn, delta: "late" },
+      { type: "agent.finished", ...base, alias: "A" },
+      { type: "turn.ended", ...base, reason: "cancelled" },
+      { type: "turn.ended", group_id: groupId, turn_id: randomUUID(), reason: "completed" },
+    ];
+    for (const f of sequence) await publishFrame(res.redis, prefix, groupId, f);
+    await c.until((f) => f.length >= 3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.frames).toEqual([sequence[0], sequence[2], sequence[6]]);
+    c.close();
+  });
 });
 
 describe("catch-up with ?after=", () => {
@@ -347,6 +369,27 @@ describe("subscriber reconnect: turns", () => {
       ]);
       // the messages of the outage came first, in order
       expect(c.seqs()).toEqual([1, 2, 3]);
+      const firstTurnFrame = c.frames.findIndex((f) => f.type.startsWith("turn.") && f.turn_id !== early.id);
+      expect(
+        c.frames.findIndex((f) => f.type === "message" && (f.message as Message).seq === 3),
+      ).toBeLessThan(firstTurnFrame);
+
+      // the live frames of those events, published late, are not sent again
+      const pub = (f: GroupFrame) => publishFrame(res.redis, own.QUEUE_PREFIX, groupId, f);
+      await pub({ type: "turn.started", group_id: groupId, turn_id: a.id, message_id: a.message.id });
+      await pub({ type: "turn.ended", group_id: groupId, turn_id: b.id, reason: "cancelled" });
+      await pub({
+        type: "token",
+        group_id: groupId,
+        turn_id: b.id,
+        alias: "X",
+        message_id: b.id,
+        delta: "x",
+      });
+      await pub({ type: "turn.ended", group_id: groupId, turn_id: a.id, reason: "completed" });
+      await c.until((f) => f.filter((x) => x.type.startsWith("turn.")).length >= 6, 10_000, "a's end");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(c.frames.filter((f) => f.type.startsWith("turn.") || f.type === "token").length).toBe(6);
       c.close();
     } finally {
       await ownGw.close();
