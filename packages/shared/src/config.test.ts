@@ -34,6 +34,15 @@ describe("loadConfig", () => {
     ).toHaveLength(32);
   });
 
+  it("reads LangSmith tracing as LangChain does (LANGCHAIN_TRACING_V2 the older name)", () => {
+    const load = (env: Record<string, string>) =>
+      loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32), ...env }, noDotenv).LANGSMITH_TRACING;
+    expect(load({})).toBe(false);
+    expect(load({ LANGCHAIN_TRACING_V2: "true" })).toBe(true);
+    expect(load({ LANGSMITH_TRACING: "false", LANGCHAIN_TRACING_V2: "true" })).toBe(false);
+    expect(() => load({ LANGSMITH_TRACING: "yes" })).toThrowError(/^invalid setting LANGSMITH_TRACING: /);
+  });
+
   it("takes ANTHROPIC_API_KEY when CLAUDE_API_KEY is unset", () => {
     const c = loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32), ANTHROPIC_API_KEY: "a" }, noDotenv);
     expect(c.CLAUDE_API_KEY).toBe("a");

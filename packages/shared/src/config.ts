@@ -19,6 +19,7 @@ const csv = z
   )
   .pipe(z.array(z.string()));
 
+const flag = z.enum(["true", "false"], "must be true or false").transform((v) => v === "true");
 const optionalUrl = z.url().optional();
 const optionalKey = z.string().min(1).optional();
 const intIn = (min: number, max: number) =>
@@ -69,6 +70,9 @@ const schema = z.object({
   GEMINI_BASE_URL: optionalUrl,
   TAVILY_API_KEY: optionalKey,
   TAVILY_BASE_URL: optionalUrl,
+  /** LangSmith tracing, read by LangChain itself; `LANGCHAIN_TRACING_V2` is its older name. */
+  LANGSMITH_TRACING: flag.optional(),
+  LANGCHAIN_TRACING_V2: flag.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** `auto`: readable on a terminal in development, JSON lines otherwise. */
   LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
@@ -110,8 +114,14 @@ const schema = z.object({
 type Raw = z.infer<typeof schema>;
 
 /** The typed configuration of every Synapse process. Built once by {@link loadConfig}. */
-export interface Config extends Omit<Raw, "SECRET_KEY" | "CLAUDE_API_KEY" | "ANTHROPIC_API_KEY"> {
+export interface Config
+  extends Omit<
+    Raw,
+    "SECRET_KEY" | "CLAUDE_API_KEY" | "ANTHROPIC_API_KEY" | "LANGSMITH_TRACING" | "LANGCHAIN_TRACING_V2"
+  > {
   SECRET_KEY: string;
+  /** `LANGSMITH_TRACING`, or `LANGCHAIN_TRACING_V2`: LangChain sends traces to LangSmith. */
+  LANGSMITH_TRACING: boolean;
   /** `CLAUDE_API_KEY`, or `ANTHROPIC_API_KEY` when the former is unset. */
   CLAUDE_API_KEY: string | undefined;
   /** Absolute path of {@link Raw.SYNAPSE_DATA_DIR}. */
@@ -169,8 +179,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(
       "invalid setting CORS_ORIGINS: '*' is not allowed (credentials are sent); list origins",
     );
-  const { ANTHROPIC_API_KEY, CLAUDE_API_KEY, ...rest } = raw;
-  return { ...rest, SECRET_KEY: secret, CLAUDE_API_KEY: CLAUDE_API_KEY ?? ANTHROPIC_API_KEY, dataDir };
+  const { ANTHROPIC_API_KEY, CLAUDE_API_KEY, LANGSMITH_TRACING, LANGCHAIN_TRACING_V2, ...rest } = raw;
+  return {
+    ...rest,
+    SECRET_KEY: secret,
+    CLAUDE_API_KEY: CLAUDE_API_KEY ?? ANTHROPIC_API_KEY,
+    LANGSMITH_TRACING: LANGSMITH_TRACING ?? LANGCHAIN_TRACING_V2 ?? false,
+    dataDir,
+  };
 }
 
 /** Runs `loadConfig`, printing the one-line reason and exiting non-zero on a bad setting. */

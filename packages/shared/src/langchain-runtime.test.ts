@@ -16,12 +16,12 @@ async function probe() {
 
 describe("skipUntracedRunTrees", () => {
   it("changes nothing while LangSmith tracing is switched on", async () => {
-    expect(skipUntracedRunTrees({ LANGSMITH_TRACING: "true" })).toBe(false);
+    expect(skipUntracedRunTrees({ tracing: true })).toBe(false);
     expect(await probe()).toEqual({ thread: "t1", runTree: "RunTree" });
   });
 
   it("drops the untraced RunTree; configs still reach runnables and graphs still run", async () => {
-    expect(skipUntracedRunTrees({})).toBe(true);
+    expect(skipUntracedRunTrees({ tracing: false })).toBe(true);
     expect(await probe()).toEqual({ thread: "t1", runTree: undefined });
 
     const State = new StateSchema({ n: z.number() });

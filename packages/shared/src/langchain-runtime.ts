@@ -1,12 +1,5 @@
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 
-const TRACING_VARIABLES = [
-  "LANGSMITH_TRACING",
-  "LANGSMITH_TRACING_V2",
-  "LANGCHAIN_TRACING",
-  "LANGCHAIN_TRACING_V2",
-];
-
 let installed = false;
 
 /**
@@ -20,12 +13,13 @@ let installed = false;
  *
  * What changes: code running inside a runnable no longer finds an ambient config unless one was
  * passed or a tracer is attached. Synapse's graph node and provider calls receive their config
- * explicitly and never call `getConfig()`, `interrupt()` or a stream writer, which read it. When
- * LangSmith tracing is switched on by its environment variables nothing is changed.
+ * explicitly and never call `getConfig()`, `interrupt()` or a stream writer, which read it.
+ * With LangSmith tracing on (`config.LANGSMITH_TRACING`) nothing is changed.
+ * @returns whether the calls now skip the RunTree
  */
-export function skipUntracedRunTrees(env: NodeJS.ProcessEnv = process.env): boolean {
+export function skipUntracedRunTrees(opts: { tracing: boolean }): boolean {
   if (installed) return true;
-  if (TRACING_VARIABLES.some((name) => env[name] === "true")) return false;
+  if (opts.tracing) return false;
   const provider = AsyncLocalStorageProviderSingleton;
   const runWithConfig = provider.runWithConfig.bind(provider);
   provider.runWithConfig = ((config, callback) =>

@@ -62,7 +62,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
   const url = deps.redisUrl ?? config.REDIS_URL;
   if (!url) throw new Error("startExecutionWorker: no Redis URL (deps.redisUrl or config.REDIS_URL)");
   const log = deps.logger ?? createLogger(config, "execution-worker");
-  skipUntracedRunTrees();
+  skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
   const prefix = config.QUEUE_PREFIX;
 
   const bull = createRedis(url, { bullmq: true, name: "worker-bullmq" });

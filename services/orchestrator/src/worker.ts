@@ -71,7 +71,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool, redis } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
-  skipUntracedRunTrees();
+  skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
   const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
 
   const executionQueue = new Queue(EXECUTION_QUEUE, { connection: deps.bullmq, prefix, defaultJobOptions });
