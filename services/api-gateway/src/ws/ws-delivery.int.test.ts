@@ -283,38 +283,42 @@ describe("several gateway processes", () => {
 });
 
 describe("subscriber reconnect", () => {
-  it("delivers from the database the messages published while the subscriber was down", async () => {
+  /** A gateway of the test's own with one socket on a new group, and a way to cut its subscriber's connection. */
+  async function withOwnGateway(
+    fn: (t: { prefix: string; groupId: string; c: TestClient; cut: () => Promise<void> }) => Promise<void>,
+  ): Promise<void> {
     const own = testConfig();
     const ownGw = await startGateway(own, res.pool);
     try {
       const { groupId, users } = await seedGroup(own, res.pool);
       const c = TestClient.connect(`${ownGw.url}/ws/${groupId}?token=${users[0]!.token}`);
       await waitLive([c], res.redis, own.QUEUE_PREFIX, groupId);
-      const list = (await res.redis.client("LIST")) as string;
-      const id = /id=(\d+) .*name=(\S+)/
-        .exec(list.split("\n").find((l) => l.includes(`name=${own.QUEUE_PREFIX}-gateway-ws `)) ?? "")
-        ?.at(1);
-      expect(id).toBeDefined();
-      await res.redis.client("KILL", "ID", id!);
-      // published while nobody of this gateway listens: lost on the wire
-      for (let i = 1; i <= 3; i++) await postMessage(res.pool, res.redis, own.QUEUE_PREFIX, groupId, `${i}`);
-      await c.until((f) => f.length >= 3, 10_000, "resynced messages");
-      expect(c.seqs()).toEqual([1, 2, 3]);
+      const cut = async () => {
+        const list = (await res.redis.client("LIST")) as string;
+        const id = /id=(\d+) .*name=(\S+)/
+          .exec(list.split("\n").find((l) => l.includes(`name=${own.QUEUE_PREFIX}-gateway-ws `)) ?? "")
+          ?.at(1);
+        expect(id).toBeDefined();
+        await res.redis.client("KILL", "ID", id!);
+      };
+      await fn({ prefix: own.QUEUE_PREFIX, groupId, c, cut });
       c.close();
     } finally {
       await ownGw.close();
     }
-  });
-});
+  }
 
-describe("subscriber reconnect: turns", () => {
-  it("announces the turns that started or ended while the subscriber was down, once", async () => {
-    const own = testConfig();
-    const ownGw = await startGateway(own, res.pool);
-    try {
-      const { groupId, users } = await seedGroup(own, res.pool);
-      const c = TestClient.connect(`${ownGw.url}/ws/${groupId}?token=${users[0]!.token}`);
-      await waitLive([c], res.redis, own.QUEUE_PREFIX, groupId);
+  it("delivers from the database the messages published while the subscriber was down", () =>
+    withOwnGateway(async ({ prefix, groupId, c, cut }) => {
+      await cut();
+      // published while nobody of this gateway listens: lost on the wire
+      for (let i = 1; i <= 3; i++) await postMessage(res.pool, res.redis, prefix, groupId, `${i}`);
+      await c.until((f) => f.length >= 3, 10_000, "resynced messages");
+      expect(c.seqs()).toEqual([1, 2, 3]);
+    }));
+
+  it("announces the turns that started or ended while the subscriber was down, once", () =>
+    withOwnGateway(async ({ prefix, groupId, c, cut }) => {
       const turn = async (content: string, status: string, set = "") => {
         const m = await storeMessage(res.pool, groupId, content);
         const id = randomUUID();
@@ -330,11 +334,11 @@ describe("subscriber reconnect: turns", () => {
       await res.pool.query("update turns set started_at = now() - interval '1 minute' where id = $1", [
         early.id,
       ]);
-      await publishFrame(res.redis, own.QUEUE_PREFIX, groupId, {
+      await publishFrame(res.redis, prefix, groupId, {
         type: "message",
         message: early.message,
       });
-      await publishFrame(res.redis, own.QUEUE_PREFIX, groupId, {
+      await publishFrame(res.redis, prefix, groupId, {
         type: "turn.started",
         group_id: groupId,
         turn_id: early.id,
@@ -342,11 +346,7 @@ describe("subscriber reconnect: turns", () => {
       });
       await c.until((f) => f.some((x) => x.type === "turn.started"));
 
-      const list = (await res.redis.client("LIST")) as string;
-      const clientId = /id=(\d+) .*name=(\S+)/
-        .exec(list.split("\n").find((l) => l.includes(`name=${own.QUEUE_PREFIX}-gateway-ws `)) ?? "")
-        ?.at(1);
-      await res.redis.client("KILL", "ID", clientId!);
+      await cut();
       // meanwhile (frames lost on the wire): C ends, B starts and is cancelled, A starts
       await res.pool.query(
         "update turns set status = 'ended', reason = 'completed', ended_at = now() where id = $1",
@@ -375,7 +375,7 @@ describe("subscriber reconnect: turns", () => {
       ).toBeLessThan(firstTurnFrame);
 
       // the live frames of those events, published late, are not sent again
-      const pub = (f: GroupFrame) => publishFrame(res.redis, own.QUEUE_PREFIX, groupId, f);
+      const pub = (f: GroupFrame) => publishFrame(res.redis, prefix, groupId, f);
       await pub({ type: "turn.started", group_id: groupId, turn_id: a.id, message_id: a.message.id });
       await pub({ type: "turn.ended", group_id: groupId, turn_id: b.id, reason: "cancelled" });
       await pub({
@@ -390,11 +390,7 @@ describe("subscriber reconnect: turns", () => {
       await c.until((f) => f.filter((x) => x.type.startsWith("turn.")).length >= 6, 10_000, "a's end");
       await new Promise((r) => setTimeout(r, 100));
       expect(c.frames.filter((f) => f.type.startsWith("turn.") || f.type === "token").length).toBe(6);
-      c.close();
-    } finally {
-      await ownGw.close();
-    }
-  });
+    }));
 });
 
 describe("back-pressure", () => {
