@@ -210,7 +210,12 @@ async function announce(
         if (call.kind === "llm") frames.publish({ type: "agent.started", ...ids, alias: call.alias });
       // a job runs only once what announced it is out: its tokens never come before its agent.started
       await frames.sent();
-      await deps.executionQueue.addBulk(effect.calls.map((call) => executionJob(turn, call, untilSeq)));
+      if (effect.calls.length === 1) {
+        // one job: a plain add (addBulk wraps even one job in MULTI/EXEC)
+        const job = executionJob(turn, effect.calls[0]!, untilSeq);
+        await deps.executionQueue.add(job.name, job.data, job.opts);
+      } else
+        await deps.executionQueue.addBulk(effect.calls.map((call) => executionJob(turn, call, untilSeq)));
       return;
     case "progress":
       return;
