@@ -1,8 +1,14 @@
-import { spawn } from "node:child_process";
-import path from "node:path";
 import type { Message } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentOf, type GroupBody, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
+import {
+  agentOf,
+  type GroupBody,
+  isFrame,
+  openSocket,
+  type Stack,
+  spawnService,
+  startStack,
+} from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -11,8 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-const root = path.resolve(import.meta.dirname, "../..");
 
 describe("a worker process killed in the middle of an LLM call", () => {
   it("the turn completes on another worker; nothing is stored or published twice", {
@@ -44,26 +48,7 @@ describe("a worker process killed in the middle of an LLM call", () => {
     const live = await openSocket(stack, group.id, owner.token);
 
     // the worker as a real process, configured like the stack
-    const c = stack.config;
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", path.join(root, "services/execution-worker/src/main.ts")],
-      {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: "test",
-          LOG_LEVEL: "warn",
-          DATABASE_URL: c.DATABASE_URL,
-          REDIS_URL: c.REDIS_URL,
-          QUEUE_PREFIX: c.QUEUE_PREFIX,
-          SECRET_KEY: c.SECRET_KEY,
-          ...stack.fake.env,
-        },
-        stdio: ["ignore", "inherit", "inherit"],
-      },
-    );
-    const exited = new Promise((r) => child.once("exit", r));
+    const { child, exited } = spawnService(stack, "execution-worker");
     try {
       const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
         token: owner.token,

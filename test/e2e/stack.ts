@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
 import {
   type Config,
   createLogger,
@@ -30,10 +32,12 @@ export interface Stack {
   wsUrl: string;
   pool: pg.Pool;
   fake: FakeLlmServer;
-  orchestrator: Orchestrator;
+  orchestrator: Orchestrator | undefined;
   worker: ExecutionWorker | undefined;
   /** Starts an in-process execution worker (again). */
   startWorker(): Promise<ExecutionWorker>;
+  /** Starts an in-process orchestrator (again). */
+  startOrchestrator(): Promise<Orchestrator>;
   api<T = unknown>(
     method: string,
     path: string,
@@ -48,6 +52,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start no execution worker (a test brings its own, e.g. a child process). */
   noWorker?: boolean;
+  /** Start no orchestrator (a test brings its own, e.g. a child process). */
+  noOrchestrator?: boolean;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -73,23 +79,27 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const app = await buildApp({ config, pool, redis, logger, orchestratorQueue: queue });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
-  const orchestrator = await startOrchestrator({
-    config,
-    pool,
-    redis,
-    bullmq,
-    logger,
-    sweepIntervalMs: 0,
-    heartbeat: false,
-  });
   const stack: Stack = {
     config,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     pool,
     fake,
-    orchestrator,
+    orchestrator: undefined,
     worker: undefined,
+    async startOrchestrator() {
+      const o = await startOrchestrator({
+        config,
+        pool,
+        redis,
+        bullmq,
+        logger,
+        sweepIntervalMs: 0,
+        heartbeat: false,
+      });
+      stack.orchestrator = o;
+      return o;
+    },
     async startWorker() {
       const w = await startExecutionWorker({ config, pool, logger, backoff: { baseMs: 10, maxMs: 50 } });
       stack.worker = w;
@@ -119,7 +129,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       await stack.worker?.close();
-      await orchestrator.close();
+      await stack.orchestrator?.close();
       await app.close();
       await queue.close();
       bullmq.disconnect();
@@ -128,8 +138,38 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await fake.close();
     },
   };
+  if (!opts.noOrchestrator) await stack.startOrchestrator();
   if (!opts.noWorker) await stack.startWorker();
   return stack;
+}
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+/** A service of the stack as a real process (`main.ts` of `service`), configured like the stack. */
+export function spawnService(
+  stack: Stack,
+  service: "orchestrator" | "execution-worker",
+): { child: ChildProcess; exited: Promise<unknown> } {
+  const c = stack.config;
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(root, `services/${service}/src/main.ts`)],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: "test",
+        LOG_LEVEL: "warn",
+        DATABASE_URL: c.DATABASE_URL,
+        REDIS_URL: c.REDIS_URL,
+        QUEUE_PREFIX: c.QUEUE_PREFIX,
+        SECRET_KEY: c.SECRET_KEY,
+        ...stack.fake.env,
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  return { child, exited: new Promise((r) => child.once("exit", r)) };
 }
 
 /** The parts of a group (`GET /groups/{id}`, `POST /groups`) the tests read. */
