@@ -66,7 +66,10 @@ class Frames {
   ) {}
 
   publish(frame: GroupFrame): void {
-    this.#inflight.push(publishFrame(this.redis, this.prefix, this.groupId, frame));
+    const sent = publishFrame(this.redis, this.prefix, this.groupId, frame);
+    // a failure is reported by sent(); until then it must not count as unhandled
+    sent.catch(() => undefined);
+    this.#inflight.push(sent);
   }
 
   /** Resolves once every frame published so far is with Redis (rejects if one failed). */
