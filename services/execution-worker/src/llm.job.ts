@@ -16,6 +16,7 @@ import type pg from "pg";
 import { loadCallContext } from "./agents.ts";
 import { TurnCancelledError } from "./cancel.ts";
 import { buildHistory } from "./context.ts";
+import { withDeadline } from "./deadline.ts";
 import { systemPrompt } from "./prompts.ts";
 import { ProviderTimeoutError } from "./providers/errors.ts";
 import type { ProviderRegistry } from "./providers/registry.ts";
@@ -152,12 +153,11 @@ export async function runLlmJob(
   const attempts = 1 + deps.config.LLM_MAX_RETRIES;
   for (let attempt = 1; ; attempt++) {
     const started = Date.now();
-    const timeout = AbortSignal.timeout(deps.config.LLM_TIMEOUT_MS);
-    const attemptSignal = AbortSignal.any([signal, timeout]);
+    const deadline = withDeadline(signal, deps.config.LLM_TIMEOUT_MS);
     tokens.newAttempt();
     try {
       const model = factory({ agent, team, history: rows });
-      const reply = await streamOnce(model, messages, tools, attemptSignal, (d) => tokens.push(d));
+      const reply = await streamOnce(model, messages, tools, deadline.signal, (d) => tokens.push(d));
       await tokens.flush();
       log.info(
         {
@@ -175,7 +175,7 @@ export async function runLlmJob(
     } catch (err) {
       await tokens.flush();
       if (signal.aborted) throw new TurnCancelledError(job.turn_id);
-      const c = timeout.aborted
+      const c = deadline.timedOut
         ? classifyProviderError(new ProviderTimeoutError(provider, deps.config.LLM_TIMEOUT_MS), provider)
         : classifyProviderError(err, provider);
       log.warn(
@@ -197,6 +197,8 @@ export async function runLlmJob(
       } catch {
         throw new TurnCancelledError(job.turn_id);
       }
+    } finally {
+      deadline.release();
     }
   }
 }

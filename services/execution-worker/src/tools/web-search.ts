@@ -1,3 +1,5 @@
+import { type Deadline, withDeadline } from "../deadline.ts";
+
 /** Options of {@link webSearch}. */
 export interface WebSearchOptions {
   apiKey: string;
@@ -25,19 +27,34 @@ interface TavilyResult {
  */
 export async function webSearch(query: string, maxResults: number, opts: WebSearchOptions): Promise<string> {
   const base = (opts.baseUrl ?? "https://api.tavily.com").replace(/\/+$/, "");
-  const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? 30_000)]);
+  const deadline = withDeadline(opts.signal, opts.timeoutMs ?? 30_000);
+  try {
+    return await search(`${base}/search`, query, maxResults, opts, deadline);
+  } finally {
+    deadline.release();
+  }
+}
+
+async function search(
+  url: string,
+  query: string,
+  maxResults: number,
+  opts: WebSearchOptions,
+  deadline: Deadline,
+): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(`${base}/search`, {
+    res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${opts.apiKey}` },
       body: JSON.stringify({ query, max_results: maxResults, search_depth: "basic", include_answer: false }),
-      signal,
+      signal: deadline.signal,
     });
   } catch (err) {
     if (opts.signal.aborted) throw err;
-    const timedOut = (err as { name?: string }).name === "TimeoutError";
-    throw new WebSearchError(timedOut ? "web_search timed out" : "web_search failed: Tavily is unreachable");
+    throw new WebSearchError(
+      deadline.timedOut ? "web_search timed out" : "web_search failed: Tavily is unreachable",
+    );
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
