@@ -4,6 +4,7 @@ import { type FakeLlmServer, startFakeLlmServer } from "../../../test/fakes/llm-
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
 import {
   addMessage,
+  addTurn,
   collectFrames,
   llmJob,
   QueueDriver,
@@ -77,11 +78,7 @@ describe("cancel", () => {
     const m = await addMessage(res.pool, g, { content: "hi" });
     const job = llmJob(g, g.agents[0]!, m.seq);
     // as the cancel route leaves it: ended in the database, then announced
-    await res.pool.query(
-      `insert into turns (id, group_id, message_id, message_seq, status, reason, ended_at)
-       values ($1, $2, $3, $4, 'ended', 'cancelled', now())`,
-      [job.turn_id, g.groupId, m.id, m.seq],
-    );
+    await addTurn(res.pool, g, m, { id: job.turn_id, reason: "cancelled" });
     await res.redis.set(cancelKey(prefix, job.turn_id), "1", "EX", 60);
     const before = fake.requests.length;
     await driver.addLlm(job);
@@ -95,11 +92,7 @@ describe("cancel", () => {
     const g = await seedGroup(res.pool, { agents: [{ alias: "Searcher", tools: ["web_search"] }] });
     const m = await addMessage(res.pool, g, { content: "hi" });
     const job = toolJob(g, g.agents[0]!, "web_search", { query: "too late" });
-    await res.pool.query(
-      `insert into turns (id, group_id, message_id, message_seq, status, reason, ended_at)
-       values ($1, $2, $3, $4, 'ended', 'error', now())`,
-      [job.turn_id, g.groupId, m.id, m.seq],
-    );
+    await addTurn(res.pool, g, m, { id: job.turn_id, reason: "error" });
     const before = fake.searches.length;
     await driver.addTool(job);
     expect(await driver.settled("tool", job.dispatch_id)).toBe("completed");

@@ -2,22 +2,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { testResources } from "../../../test/support/services.ts";
 import { loadCallContext } from "./agents.ts";
-import { addMessage, seedGroup } from "./test-fixtures.ts";
+import { addMessage, addTurn, seedGroup } from "./test-fixtures.ts";
 
 const res = testResources();
 afterAll(() => res.close());
-
-async function addTurn(
-  groupId: string,
-  message: { id: string; seq: number },
-  turnId: string,
-  status: string,
-) {
-  await res.pool.query(
-    "insert into turns (id, group_id, message_id, message_seq, status) values ($1, $2, $3, $4, $5)",
-    [turnId, groupId, message.id, message.seq, status],
-  );
-}
 
 const loadWindow = async (groupId: string, untilSeq: number, limit: number) =>
   (await loadCallContext(res.pool, { group_id: groupId, turn_id: randomUUID(), until_seq: untilSeq }, limit))
@@ -28,7 +16,7 @@ describe("loadCallContext", () => {
     const g = await seedGroup(res.pool, { agents: [{ alias: "Writer" }] });
     const m = await addMessage(res.pool, g, { content: "hi" });
     const turnId = randomUUID();
-    await addTurn(g.groupId, m, turnId, "running");
+    await addTurn(res.pool, g, m, { id: turnId, status: "running" });
     const ctx = await loadCallContext(res.pool, { group_id: g.groupId, turn_id: turnId, until_seq: 1 }, 40);
     expect(ctx.turnStatus).toBe("running");
     expect(ctx.team.map((a) => [a.alias, a.is_orchestrator, a.tools])).toEqual([
@@ -55,9 +43,9 @@ describe("loadCallContext", () => {
     const g = await seedGroup(res.pool);
     const [running, queued] = [randomUUID(), randomUUID()];
     const first = await addMessage(res.pool, g, { content: "question", turn_id: running });
-    await addTurn(g.groupId, first, running, "running");
+    await addTurn(res.pool, g, first, { id: running, status: "running" });
     const later = await addMessage(res.pool, g, { content: "posted meanwhile", turn_id: queued });
-    await addTurn(g.groupId, later, queued, "queued");
+    await addTurn(res.pool, g, later, { id: queued, status: "queued" });
     await addMessage(res.pool, g, {
       content: "answer",
       turn_id: running,

@@ -83,12 +83,25 @@ export async function addMessage(pool: pg.Pool, g: SeededGroup, m: Partial<NewMe
   return message;
 }
 
-export function llmJob(
-  g: SeededGroup,
-  agent: AgentRow,
-  untilSeq: number,
-  turnId: string = randomUUID(),
-): LlmJob {
+/** A turn row for a message of the group: `running` or `queued`, or ended with `reason`. */
+export async function addTurn(
+  pool: pg.Pool,
+  g: Pick<SeededGroup, "groupId">,
+  message: { id: string; seq: number },
+  turn: { id?: string; status: "queued" | "running" } | { id?: string; reason: string },
+): Promise<string> {
+  const id = turn.id ?? randomUUID();
+  const ended = "reason" in turn;
+  await pool.query(
+    `insert into turns (id, group_id, message_id, message_seq, status, reason, ended_at)
+     values ($1, $2, $3, $4, $5, $6, case when $6::text is null then null else now() end)`,
+    [id, g.groupId, message.id, message.seq, ended ? "ended" : turn.status, ended ? turn.reason : null],
+  );
+  return id;
+}
+
+/** What every execution job of `agent` carries. */
+function jobBase(g: SeededGroup, agent: AgentRow, turnId: string) {
   return {
     group_id: g.groupId,
     turn_id: turnId,
@@ -96,8 +109,16 @@ export function llmJob(
     agent_id: agent.id,
     alias: agent.alias,
     message_id: randomUUID(),
-    until_seq: untilSeq,
   };
+}
+
+export function llmJob(
+  g: SeededGroup,
+  agent: AgentRow,
+  untilSeq: number,
+  turnId: string = randomUUID(),
+): LlmJob {
+  return { ...jobBase(g, agent, turnId), until_seq: untilSeq };
 }
 
 export function toolJob(
@@ -108,12 +129,7 @@ export function toolJob(
   turnId: string = randomUUID(),
 ): ToolJob {
   return {
-    group_id: g.groupId,
-    turn_id: turnId,
-    dispatch_id: randomUUID(),
-    agent_id: agent.id,
-    alias: agent.alias,
-    message_id: randomUUID(),
+    ...jobBase(g, agent, turnId),
     tool_call: { id: `call_${randomUUID().slice(0, 8)}`, name, args },
   };
 }
