@@ -30,15 +30,8 @@ export async function requireRole(
 
 export const toMember = (r: AgentRow): MemberOut => ({ ...r, temperature: Number(r.temperature) });
 
-/** What an agent is made of, validated (see agent.schemas.ts). */
-export interface AgentInput {
-  alias: string;
-  role_prompt: string;
-  provider: string;
-  model: string;
-  temperature: number;
-  tools: string[];
-}
+/** What an agent is made of, validated (see agent.schemas.ts): its row without the ids. */
+export type AgentInput = Omit<AgentRow, "id" | "group_id" | "is_orchestrator">;
 
 /** Maps the per-group unique alias index to 409 `alias_taken` (and a group deleted meanwhile to 404). */
 export function aliasConflict(err: unknown, alias: string | undefined): unknown {
