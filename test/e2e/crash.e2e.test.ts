@@ -1,14 +1,6 @@
 import type { Message } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  agentOf,
-  type GroupBody,
-  isFrame,
-  openSocket,
-  type Stack,
-  spawnService,
-  startStack,
-} from "./stack.ts";
+import { agentOf, isFrame, openSocket, type Stack, spawnService, startStack } from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -36,15 +28,7 @@ describe("a worker process killed in the middle of an LLM call", () => {
       return { text: answered ? "All done. TASK_COMPLETE" : "@[Writer] write a poem" };
     });
     const owner = await stack.user();
-    const group = (
-      await stack.api<GroupBody>("POST", "/groups", {
-        token: owner.token,
-        body: {
-          name: "crash",
-          members: [{ alias: "Writer", role_prompt: "", provider: "openai", model: "m" }],
-        },
-      })
-    ).body;
+    const group = await stack.group(owner.token, "crash", ["Writer"]);
     const live = await openSocket(stack, group.id, owner.token);
 
     // the worker as a real process, configured like the stack

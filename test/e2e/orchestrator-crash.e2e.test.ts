@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   agentOf,
   type FrameLog,
-  type GroupBody,
   isFrame,
   openSocket,
   type Stack,
@@ -33,15 +32,7 @@ describe("an orchestrator process killed while turns are in flight", () => {
     const owner = await stack.user();
     const groups: { id: string; live: FrameLog }[] = [];
     for (let i = 0; i < GROUPS; i++) {
-      const group = (
-        await stack.api<GroupBody>("POST", "/groups", {
-          token: owner.token,
-          body: {
-            name: `oc${i}`,
-            members: [{ alias: "Writer", role_prompt: "", provider: "openai", model: "m" }],
-          },
-        })
-      ).body;
+      const group = await stack.group(owner.token, `oc${i}`, ["Writer"]);
       groups.push({ id: group.id, live: await openSocket(stack, group.id, owner.token) });
     }
 

@@ -45,6 +45,8 @@ export interface Stack {
   ): Promise<{ status: number; body: T }>;
   /** Registers a user and returns its token and id. */
   user(): Promise<{ id: string; email: string; token: string }>;
+  /** Creates a group of `token`'s user with one agent per alias (provider openai, model "m"). */
+  group(token: string, name: string, aliases: string[]): Promise<GroupBody>;
   close(): Promise<void>;
 }
 
@@ -126,6 +128,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         body: { email, password: "correct horse" },
       });
       return { id: reg.body.id, email, token: login.body.access_token };
+    },
+    async group(token, name, aliases) {
+      const members = aliases.map((alias) => ({ alias, role_prompt: "", provider: "openai", model: "m" }));
+      const created = await stack.api<GroupBody>("POST", "/groups", { token, body: { name, members } });
+      if (created.status !== 201) throw new Error(`POST /groups answered ${created.status}`);
+      return created.body;
     },
     async close() {
       await stack.worker?.close();

@@ -149,15 +149,7 @@ describe("cancel", () => {
         : { text: "Done. TASK_COMPLETE" },
     );
     const owner = await stack.user();
-    const group = (
-      await stack.api<GroupBody>("POST", "/groups", {
-        token: owner.token,
-        body: {
-          name: "cancel",
-          members: [{ alias: "Slow", role_prompt: "", provider: "openai", model: "m" }],
-        },
-      })
-    ).body;
+    const group = await stack.group(owner.token, "cancel", ["Slow"]);
     const live = await openSocket(stack, group.id, owner.token);
     const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
       token: owner.token,
