@@ -7,32 +7,27 @@ import {
   addTurn,
   collectFrames,
   llmJob,
-  QueueDriver,
   seedGroup,
   sleep,
+  startWorkerUnderTest,
   toolJob,
+  type WorkerUnderTest,
 } from "./test-fixtures.ts";
-import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
 const res = testResources();
 let fake: FakeLlmServer;
-let worker: ExecutionWorker;
-let driver: QueueDriver;
-let prefix: string;
+let w: WorkerUnderTest;
 
 beforeAll(async () => {
   fake = await startFakeLlmServer();
   const config = testConfig({
     ...fake.env,
   });
-  prefix = config.QUEUE_PREFIX;
-  worker = await startExecutionWorker({ config, pool: res.pool, backoff: { baseMs: 10 } });
-  driver = new QueueDriver(testUrls().redisUrl, prefix);
+  w = await startWorkerUnderTest(res.pool, config, { backoff: { baseMs: 10 } });
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await driver?.close();
+  await w?.close();
   await fake?.close();
   await res.close();
 });
@@ -51,11 +46,11 @@ describe.each(["openai", "claude", "gemini"] as const)("cancel during a slow %s 
     const m = await addMessage(res.pool, g, { content: "tell me a long story" });
     const job = llmJob(g, g.agents[0]!, m.seq);
     fake.respond({ text: Array.from({ length: 40 }, (_, i) => `word${i}`).join(" "), chunkDelayMs: 50 });
-    const sub = await collectFrames(testUrls().redisUrl, prefix, g.groupId);
+    const sub = await collectFrames(testUrls().redisUrl, w.prefix, g.groupId);
     const before = fake.requests.length;
-    await driver.addLlm(job);
+    await w.driver.addLlm(job);
     await waitFor(() => sub.frames.some((f) => f.type === "token"));
-    await announceCancel(res.redis, prefix, g.groupId, job.turn_id);
+    await announceCancel(res.redis, w.prefix, g.groupId, job.turn_id);
     await sleep(600);
     await sub.close();
 
@@ -66,7 +61,7 @@ describe.each(["openai", "claude", "gemini"] as const)("cancel during a slow %s 
     expect(sub.frames.slice(cancelAt + 1)).toEqual([]);
     const streamed = sub.frames.filter((f) => f.type === "token").length;
     expect(streamed).toBeLessThan(40);
-    expect(await driver.hasResult(job.dispatch_id)).toBe(false);
+    expect(await w.driver.hasResult(job.dispatch_id)).toBe(false);
   });
 });
 
@@ -79,13 +74,13 @@ describe("cancel", () => {
     const job = llmJob(g, g.agents[0]!, m.seq);
     // as the cancel route leaves it: ended in the database, then announced
     await addTurn(res.pool, g, m, { id: job.turn_id, reason: "cancelled" });
-    await res.redis.set(cancelKey(prefix, job.turn_id), "1", "EX", 60);
+    await res.redis.set(cancelKey(w.prefix, job.turn_id), "1", "EX", 60);
     const before = fake.requests.length;
-    await driver.addLlm(job);
-    const state = await driver.settled("llm", job.dispatch_id);
+    await w.driver.addLlm(job);
+    const state = await w.driver.settled("llm", job.dispatch_id);
     expect(state).toBe("completed");
     expect(fake.requests.slice(before).some((r) => r.model === "late-model")).toBe(false);
-    expect(await driver.hasResult(job.dispatch_id)).toBe(false);
+    expect(await w.driver.hasResult(job.dispatch_id)).toBe(false);
   });
 
   it("a tool job of a turn that has ended does nothing", async () => {
@@ -94,10 +89,10 @@ describe("cancel", () => {
     const job = toolJob(g, g.agents[0]!, "web_search", { query: "too late" });
     await addTurn(res.pool, g, m, { id: job.turn_id, reason: "error" });
     const before = fake.searches.length;
-    await driver.addTool(job);
-    expect(await driver.settled("tool", job.dispatch_id)).toBe("completed");
+    await w.driver.addTool(job);
+    expect(await w.driver.settled("tool", job.dispatch_id)).toBe("completed");
     expect(fake.searches.length).toBe(before);
-    expect(await driver.hasResult(job.dispatch_id)).toBe(false);
+    expect(await w.driver.hasResult(job.dispatch_id)).toBe(false);
   });
 
   it("aborts an in-flight web_search", async () => {
@@ -105,13 +100,13 @@ describe("cancel", () => {
     fake.onSearch(async () => ({ delayMs: 2000, results: [] }));
     const job = toolJob(g, g.agents[0]!, "web_search", { query: "slow things" });
     const before = fake.searches.length;
-    await driver.addTool(job);
+    await w.driver.addTool(job);
     await waitFor(() => fake.searches.length > before);
     const t0 = Date.now();
-    await announceCancel(res.redis, prefix, g.groupId, job.turn_id);
+    await announceCancel(res.redis, w.prefix, g.groupId, job.turn_id);
     // the job ends well before the search would have answered
-    expect(await driver.settled("tool", job.dispatch_id, 1500)).toBe("completed");
+    expect(await w.driver.settled("tool", job.dispatch_id, 1500)).toBe("completed");
     expect(Date.now() - t0).toBeLessThan(1500);
-    expect(await driver.hasResult(job.dispatch_id)).toBe(false);
+    expect(await w.driver.hasResult(job.dispatch_id)).toBe(false);
   });
 });

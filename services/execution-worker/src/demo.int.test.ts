@@ -6,29 +6,24 @@ import {
   addMessage,
   collectFrames,
   llmJob,
-  QueueDriver,
   type SeededGroup,
   seedGroup,
+  startWorkerUnderTest,
   toolJob,
+  type WorkerUnderTest,
 } from "./test-fixtures.ts";
-import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
 const res = testResources();
-let worker: ExecutionWorker;
-let driver: QueueDriver;
-let prefix: string;
+let w: WorkerUnderTest;
 
 beforeAll(async () => {
   // no provider key at all: demo is what a fresh install has
   const config = testConfig();
-  prefix = config.QUEUE_PREFIX;
-  worker = await startExecutionWorker({ config, pool: res.pool });
-  driver = new QueueDriver(testUrls().redisUrl, prefix);
+  w = await startWorkerUnderTest(res.pool, config);
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await driver?.close();
+  await w?.close();
   await res.close();
 });
 
@@ -39,8 +34,8 @@ async function llmStep(g: SeededGroup, alias: string, turnId: string) {
     g.groupId,
   ]);
   const job = llmJob(g, agent, rows[0]!.last_seq, turnId);
-  await driver.addLlm(job);
-  const out: ResultJob = await driver.result(job.dispatch_id);
+  await w.driver.addLlm(job);
+  const out: ResultJob = await w.driver.result(job.dispatch_id);
   if (out.result.kind !== "llm") throw new Error(`expected an llm result, got ${JSON.stringify(out.result)}`);
   await addMessage(res.pool, g, {
     id: job.message_id,
@@ -61,8 +56,8 @@ async function toolStep(
 ) {
   const agent = g.agents.find((a) => a.alias === alias)!;
   const job = { ...toolJob(g, agent, call.name, call.args, turnId), tool_call: call };
-  await driver.addTool(job);
-  const out = await driver.result(job.dispatch_id);
+  await w.driver.addTool(job);
+  const out = await w.driver.result(job.dispatch_id);
   if (out.result.kind !== "tool") throw new Error("expected a tool result");
   await addMessage(res.pool, g, {
     id: job.message_id,
@@ -85,7 +80,7 @@ describe("demo provider", () => {
     });
     const turn = crypto.randomUUID();
     await addMessage(res.pool, g, { content: "Please work out 12 * (3 + 4) for me" });
-    const sub = await collectFrames(testUrls().redisUrl, prefix, g.groupId);
+    const sub = await collectFrames(testUrls().redisUrl, w.prefix, g.groupId);
 
     const delegate = await llmStep(g, "Orchestrator", turn);
     expect(delegate.content).toContain(DEMO_TAG);

@@ -5,14 +5,18 @@ import { testConfig, testResources, testUrls } from "../../../test/support/servi
 import { safeName } from "./context.ts";
 import { runLlmJob } from "./llm.job.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
-import { addMessage, collectFrames, llmJob, QueueDriver, seedGroup } from "./test-fixtures.ts";
-import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
+import {
+  addMessage,
+  collectFrames,
+  llmJob,
+  seedGroup,
+  startWorkerUnderTest,
+  type WorkerUnderTest,
+} from "./test-fixtures.ts";
 
 const res = testResources();
 let fake: FakeLlmServer;
-let worker: ExecutionWorker;
-let driver: QueueDriver;
-let prefix: string;
+let w: WorkerUnderTest;
 
 beforeAll(async () => {
   fake = await startFakeLlmServer();
@@ -21,14 +25,11 @@ beforeAll(async () => {
     LLM_MAX_RETRIES: "3",
     OPENAI_ENDPOINTS: `local=${fake.openaiBaseUrl}`,
   });
-  prefix = config.QUEUE_PREFIX;
-  worker = await startExecutionWorker({ config, pool: res.pool, backoff: { baseMs: 10, maxMs: 50 } });
-  driver = new QueueDriver(testUrls().redisUrl, prefix);
+  w = await startWorkerUnderTest(res.pool, config, { backoff: { baseMs: 10, maxMs: 50 } });
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await driver?.close();
+  await w?.close();
   await fake?.close();
   await res.close();
 });
@@ -54,10 +55,10 @@ describe.each([
           }
         : { status: 500 },
     );
-    const sub = await collectFrames(testUrls().redisUrl, prefix, g.groupId);
+    const sub = await collectFrames(testUrls().redisUrl, w.prefix, g.groupId);
     const before = fake.requests.length;
-    await driver.addLlm(job);
-    const out = await driver.result(job.dispatch_id);
+    await w.driver.addLlm(job);
+    const out = await w.driver.result(job.dispatch_id);
     await sub.close();
 
     expect(out).toMatchObject({ group_id: g.groupId, turn_id: job.turn_id, dispatch_id: job.dispatch_id });
@@ -101,8 +102,8 @@ describe("retries", () => {
     const before = fake.requests.length;
     fake.respond((req) => (req.model === "retry-model" ? { text: "finally" } : { status: 500 }));
     fake.enqueue({ status: 429 }, { status: 500 });
-    await driver.addLlm(job);
-    const out = await driver.result(job.dispatch_id);
+    await w.driver.addLlm(job);
+    const out = await w.driver.result(job.dispatch_id);
     expect(out.result).toMatchObject({ kind: "llm", content: "finally" });
     expect(fake.requests.slice(before).filter((r) => r.model === "retry-model")).toHaveLength(3);
   });
@@ -116,8 +117,8 @@ describe("retries", () => {
     fake.respond({ text: "ok after wait" });
     fake.enqueue({ status: 429, headers: { "retry-after": "0.3" } });
     const t0 = Date.now();
-    await driver.addLlm(job);
-    const out = await driver.result(job.dispatch_id);
+    await w.driver.addLlm(job);
+    const out = await w.driver.result(job.dispatch_id);
     expect(out.result).toMatchObject({ kind: "llm", content: "ok after wait" });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
   });
@@ -130,8 +131,8 @@ describe("retries", () => {
     const job = llmJob(g, g.agents[0]!, m.seq);
     const before = fake.requests.length;
     fake.respond((req) => (req.model === "auth-fails" ? { status: 401, error: "bad key" } : {}));
-    await driver.addLlm(job);
-    const out = await driver.result(job.dispatch_id);
+    await w.driver.addLlm(job);
+    const out = await w.driver.result(job.dispatch_id);
     expect(out.result).toMatchObject({
       kind: "llm_error",
       ok: false,
@@ -152,8 +153,8 @@ describe("retries", () => {
     const job = llmJob(g, g.agents[0]!, m.seq);
     const before = fake.requests.length;
     fake.respond({ status: 503 });
-    await driver.addLlm(job);
-    const out = await driver.result(job.dispatch_id);
+    await w.driver.addLlm(job);
+    const out = await w.driver.result(job.dispatch_id);
     expect(out.result).toMatchObject({ kind: "llm_error", error: { code: "provider_unavailable" } });
     expect(fake.requests.slice(before).filter((r) => r.model === "always-503")).toHaveLength(4);
   });
@@ -186,8 +187,8 @@ describe("failures that need no request", () => {
     const m = await addMessage(res.pool, g, { content: "hi" });
     const job = llmJob(g, g.agents[0]!, m.seq);
     await res.pool.query("delete from agents where id = $1", [g.agents[0]!.id]);
-    await driver.addLlm(job);
-    const out = await driver.result(job.dispatch_id);
+    await w.driver.addLlm(job);
+    const out = await w.driver.result(job.dispatch_id);
     expect(out.result).toMatchObject({ kind: "llm_error", error: { code: "agent_not_found" } });
   });
 });
@@ -252,8 +253,8 @@ describe.each([
     fake.respond({ text: "1+1 is 2 and 2+2 is 4." });
     const before = fake.requests.length;
     const job = llmJob(g, calc!, last.seq);
-    await driver.addLlm(job);
-    const out = await driver.result(job.dispatch_id);
+    await w.driver.addLlm(job);
+    const out = await w.driver.result(job.dispatch_id);
     expect(out.result).toMatchObject({ kind: "llm", content: "1+1 is 2 and 2+2 is 4." });
 
     const req = fake.requests.slice(before).find((r) => r.model === model)!;
@@ -298,8 +299,8 @@ describe("provider names", () => {
     const job = llmJob(g, g.agents[0]!, m.seq);
     fake.respond({ text: "hello" });
     const before = fake.requests.length;
-    await driver.addLlm(job);
-    expect((await driver.result(job.dispatch_id)).result).toMatchObject({ kind: "llm", content: "hello" });
+    await w.driver.addLlm(job);
+    expect((await w.driver.result(job.dispatch_id)).result).toMatchObject({ kind: "llm", content: "hello" });
     const req = fake.requests.slice(before).find((r) => r.model === model)!;
     expect(req.provider).toBe(protocol);
   });

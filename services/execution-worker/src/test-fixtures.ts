@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  type Config,
   createRedis,
   EXECUTION_QUEUE,
   type GroupFrame,
@@ -21,6 +22,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { AgentRow } from "./agents.ts";
+import { type ExecutionWorkerDeps, startExecutionWorker } from "./worker.ts";
 
 export interface SeededGroup {
   groupId: string;
@@ -131,6 +133,32 @@ export function toolJob(
   return {
     ...jobBase(g, agent, turnId),
     tool_call: { id: `call_${randomUUID().slice(0, 8)}`, name, args },
+  };
+}
+
+/** An execution worker started by {@link startWorkerUnderTest}, and a driver for its queues. */
+export interface WorkerUnderTest {
+  driver: QueueDriver;
+  /** `config.QUEUE_PREFIX`: the worker's queues and channels */
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/** Starts an execution worker in this process on `config` (its own queue prefix), with a driver. */
+export async function startWorkerUnderTest(
+  pool: pg.Pool,
+  config: Config,
+  opts: Omit<ExecutionWorkerDeps, "config" | "pool"> = {},
+): Promise<WorkerUnderTest> {
+  const worker = await startExecutionWorker({ config, pool, ...opts });
+  const driver = new QueueDriver(config.REDIS_URL!, config.QUEUE_PREFIX);
+  return {
+    driver,
+    prefix: config.QUEUE_PREFIX,
+    async close() {
+      await worker.close();
+      await driver.close();
+    },
   };
 }
 
