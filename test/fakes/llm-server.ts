@@ -41,24 +41,14 @@ import { defaultSearch, handleSearch, type SearchHandler } from "./tavily.ts";
 import type {
   FakeHandler,
   FakeLlmServer,
-  FakeMessage,
   FakeProvider,
   FakeReply,
   FakeRequest,
   FakeSearch,
-  FakeSearchReply,
 } from "./types.ts";
 
-export type {
-  FakeHandler,
-  FakeLlmServer,
-  FakeMessage,
-  FakeProvider,
-  FakeReply,
-  FakeRequest,
-  FakeSearch,
-  FakeSearchReply,
-};
+// every type of the fake, for the tests that use it
+export type * from "./types.ts";
 
 /** Starts the fake on 127.0.0.1 and a free port. */
 export async function startFakeLlmServer(): Promise<FakeLlmServer> {
