@@ -1,0 +1,119 @@
+import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { testUrls, uniquePrefix } from "../../../test/support/services.ts";
+import { bullmqScripts } from "./bullmq-scripts.ts";
+import { createRedis } from "./redis.ts";
+
+const clients: Redis[] = [];
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+  for (const c of clients.splice(0)) c.disconnect();
+});
+
+function connection(): Redis {
+  const c = createRedis(testUrls().redisUrl, { bullmq: true });
+  clients.push(c);
+  return c;
+}
+
+/**
+ * Counts the commands this process sends with `prefix` in their arguments (the Redis is shared with
+ * other test files, so its own statistics would count theirs too).
+ */
+function countCommands(prefix: string): { counts: Map<string, number>; stop(): void } {
+  const counts = new Map<string, number>();
+  const original = Redis.prototype.sendCommand;
+  Redis.prototype.sendCommand = function (this: Redis, command, stream) {
+    const c = command as unknown as { name: string; args: unknown[] };
+    if (c.args.some((a) => String(a).includes(prefix))) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
+    return original.call(this, command, stream);
+  };
+  return { counts, stop: () => (Redis.prototype.sendCommand = original) };
+}
+
+describe("BullMQ job-taking scripts", () => {
+  it("the pinned BullMQ is patched: the marker is re-added only while jobs are left", () => {
+    const scripts = bullmqScripts();
+    expect(Object.keys(scripts).sort()).toEqual([
+      "moveToActive:6.7.0",
+      "moveToDelayed:6.7.0",
+      "moveToFinished:6.7.0",
+    ]);
+    for (const s of Object.values(scripts)) expect(s.lua).toContain('rcall("LLEN", keyPrefix .. "wait") > 0');
+  });
+
+  it("an idle worker takes a job without waking itself again for nothing", async () => {
+    const prefix = uniquePrefix();
+    const conn = connection();
+    const queue = new Queue("q", { connection: conn, prefix });
+    const done: string[] = [];
+    let resolve: () => void = () => undefined;
+    const worker = new Worker(
+      "q",
+      async (job) => {
+        done.push(job.id!);
+        resolve();
+      },
+      { connection: conn, prefix, concurrency: 4 },
+    );
+    closers.push(
+      () => worker.close(),
+      () => queue.close(),
+    );
+    await worker.waitUntilReady();
+    const one = () => new Promise<void>((r) => (resolve = r));
+    // first job: the worker reaches its blocking wait
+    let next = one();
+    await queue.add("a", {});
+    await next;
+    await new Promise((r) => setTimeout(r, 100));
+
+    const sent = countCommands(prefix);
+    next = one();
+    await queue.add("b", {});
+    await next;
+    await new Promise((r) => setTimeout(r, 200));
+    sent.stop();
+    // add + take + finish (it would take a next job) + one miss; stock BullMQ: one more miss
+    expect(sent.counts.get("evalsha")).toBe(4);
+    // blocking again once (the call that woke up for the job was sent before); stock BullMQ: twice,
+    // as the marker it re-added wakes the first one up at once
+    expect(sent.counts.get("bzpopmin")).toBe(1);
+    expect(done).toHaveLength(2);
+  });
+
+  it("jobs released together wake every blocked worker", async () => {
+    const prefix = uniquePrefix();
+    const queue = new Queue("q", { connection: connection(), prefix });
+    closers.push(() => queue.close());
+    const takenBy = new Map<string, string>();
+    const workers = ["w1", "w2", "w3"].map((name) => {
+      const w = new Worker(
+        "q",
+        async (job) => {
+          takenBy.set(job.id!, name);
+          await new Promise((r) => setTimeout(r, 50));
+        },
+        { connection: connection(), prefix, concurrency: 1 },
+      );
+      closers.push(() => w.close());
+      return w;
+    });
+    await Promise.all(workers.map((w) => w.waitUntilReady()));
+    await new Promise((r) => setTimeout(r, 100));
+    for (let round = 0; round < 3; round++) {
+      // jobs added to a paused queue are released at once on resume, behind one marker: one worker
+      // wakes up, and only the marker re-added while jobs are left wakes the others
+      await queue.pause();
+      const jobs = await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: "j", data: { i } })));
+      await queue.resume();
+      const deadline = Date.now() + 5000;
+      while (jobs.some((j) => !takenBy.has(j.id!)) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      // all taken, and by every worker, not by the first one alone
+      expect(new Set(jobs.map((j) => takenBy.get(j.id!)))).toEqual(new Set(["w1", "w2", "w3"]));
+    }
+  });
+});
