@@ -1,7 +1,14 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
+import { preparesFor, SqlStatement } from "./db/prepared.ts";
 import { publishFrame, type TurnEndReason } from "./events.ts";
 import { uuidLiteral } from "./ids.ts";
+
+const GROUP_LOCK = new SqlStatement(
+  "synapse_group_lock",
+  "select pg_advisory_xact_lock(hashtextextended($1, 4242))",
+  ["text"],
+);
 
 /**
  * Runs `fn` while holding the group's lock: a Postgres advisory lock in a transaction, released at
@@ -10,6 +17,8 @@ import { uuidLiteral } from "./ids.ts";
  *
  * `opts.reads`: statements without parameters (trusted SQL, values inlined by the caller) run in the
  * same round trip as `begin` and the lock, after the lock is held; `fn` gets their results in order.
+ * Those that EXECUTE an {@link SqlStatement} list it in `opts.prepared`: it is prepared in that
+ * round trip on a connection that lacks it.
  * `opts.commitWith`: called once `fn` succeeded, statements of the same kind to run in the commit's
  * round trip, before it.
  */
@@ -17,24 +26,34 @@ export async function withGroupLock<T>(
   pool: pg.Pool,
   groupId: string,
   fn: (client: pg.PoolClient, reads: pg.QueryResult[]) => Promise<T>,
-  opts: { reads?: string[]; commitWith?: () => string[] } = {},
+  opts: { reads?: string[]; prepared?: readonly SqlStatement[]; commitWith?: () => string[] } = {},
 ): Promise<T> {
   // the id goes into the SQL text so that begin + lock is one round trip (uuidLiteral checks it)
   const lockKey = uuidLiteral(groupId);
   const reads = opts.reads ?? [];
   const client = await pool.connect();
+  const prepares = preparesFor(client, [GROUP_LOCK, ...(opts.prepared ?? [])]);
+  let broken: Error | undefined;
   try {
-    const results = (await client.query(
-      [`begin; select pg_advisory_xact_lock(hashtextextended(${lockKey}, 4242))`, ...reads].join(";\n"),
-    )) as unknown as pg.QueryResult[];
-    const out = await fn(client, results.slice(2));
+    let results: pg.QueryResult[];
+    try {
+      results = (await client.query(
+        [...prepares.sql, "begin", GROUP_LOCK.execute(lockKey), ...reads].join(";\n"),
+      )) as unknown as pg.QueryResult[];
+    } catch (err) {
+      // which of the PREPAREs ran is unknown: the pool drops this connection
+      if (prepares.sql.length > 0) broken = err as Error;
+      throw err;
+    }
+    prepares.done();
+    const out = await fn(client, results.slice(prepares.sql.length + 2));
     await client.query([...(opts.commitWith?.() ?? []), "commit"].join(";\n"));
     return out;
   } catch (err) {
-    await client.query("rollback").catch(() => undefined);
+    if (!broken) await client.query("rollback").catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 

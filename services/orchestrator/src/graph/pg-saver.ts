@@ -80,9 +80,9 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * One statement, without parameters, selecting the latest checkpoint (namespace "") of the thread
-   * whose id `threadIdSql` evaluates to (a literal or a scalar subquery, trusted SQL). The caller runs
-   * it in a round trip it makes anyway and hands the rows to {@link prime}.
+   * One statement selecting the latest checkpoint (namespace "") of the thread whose id `threadIdSql`
+   * evaluates to (a literal, a parameter or a scalar subquery: trusted SQL). The caller runs it in a
+   * round trip it makes anyway and hands the rows to {@link prime}.
    */
   latestSql(threadIdSql: string): string {
     return `${this.#sql.select} where c.thread_id = (${threadIdSql})::text and c.checkpoint_ns = '' order by c.checkpoint_id desc limit 1`;

@@ -4,6 +4,7 @@ import {
   type Logger,
   publishFrame,
   type ResultJob,
+  SqlStatement,
   uuidLiteral,
   withGroupLock,
 } from "@synapse/shared";
@@ -55,28 +56,57 @@ const START_COLUMNS = `t.id, t.status, t.message_id, m.content,
      from agents a where a.group_id = t.group_id) as agents`;
 
 /**
- * The running turn of a group, else its oldest queued one (`queued`: only a queued one; with
+ * The running turn of group `$1`, else its oldest queued one (`queued`: only a queued one; with
  * `ifIdle`, only when none runs), with what its start needs and, given `latest` (the store's
  * statement for a thread's latest checkpoint), that checkpoint's columns: one statement, one snapshot.
  */
-function turnToRunSql(
-  groupId: string,
-  opts: { queued?: boolean; ifIdle?: boolean; latest?: (threadIdSql: string) => string },
-): string {
-  const g = uuid(groupId);
+function turnToRunSql(opts: {
+  queued?: boolean;
+  ifIdle?: boolean;
+  latest?: (threadIdSql: string) => string;
+}): string {
   const checkpoint = opts.latest ? ` left join lateral (${opts.latest("t.id")}) cp on true` : "";
   return `select ${START_COLUMNS}${checkpoint ? ", cp.*" : ""}
     from turns t left join messages m on m.id = t.message_id${checkpoint}
-   where t.group_id = ${g} and ${
+   where t.group_id = $1 and ${
      opts.queued
        ? `t.status = 'queued'${
            opts.ifIdle
-             ? ` and not exists (select 1 from turns r where r.group_id = ${g} and r.status = 'running')`
+             ? " and not exists (select 1 from turns r where r.group_id = $1 and r.status = 'running')"
              : ""
          }`
        : "t.status in ('running', 'queued')"
    }
    order by t.status = 'running' desc, t.message_seq limit 1`;
+}
+
+/**
+ * The reads of the lifecycle, prepared on each connection (they ride on the lock's round trip as
+ * EXECUTEs, their plans kept: planning them each time cost PostgreSQL more than running them).
+ */
+function lifecycleStatements(latest: ((threadIdSql: string) => string) | undefined) {
+  const statements = {
+    turnRow: new SqlStatement(
+      "synapse_turn_row",
+      "select status, reason, message_id from turns where id = $1 and group_id = $2",
+      ["uuid", "uuid"],
+    ),
+    checkpoint: latest && new SqlStatement("synapse_turn_checkpoint", latest("$1"), ["text"]),
+    hasQueued: new SqlStatement(
+      "synapse_turn_has_queued",
+      "select exists (select 1 from turns where group_id = $1 and status = 'queued') as queued",
+      ["uuid"],
+    ),
+    toRun: new SqlStatement("synapse_turn_to_run", turnToRunSql({ latest }), ["uuid"]),
+    nextQueued: new SqlStatement("synapse_turn_next", turnToRunSql({ queued: true, latest }), ["uuid"]),
+    nextIfIdle: new SqlStatement(
+      "synapse_turn_next_if_idle",
+      turnToRunSql({ queued: true, ifIdle: true, latest }),
+      ["uuid"],
+    ),
+  };
+  const all = Object.values(statements).filter((st): st is SqlStatement => st !== undefined);
+  return { ...statements, all };
 }
 
 /**
@@ -91,13 +121,15 @@ function turnToRunSql(
  */
 export class TurnRunner {
   readonly #mutex = new KeyedMutex();
+  readonly #reads: ReturnType<typeof lifecycleStatements>;
 
-  constructor(private readonly deps: TurnRunnerDeps) {}
+  constructor(private readonly deps: TurnRunnerDeps) {
+    this.#reads = lifecycleStatements(deps.store.sql?.latest);
+  }
 
   /** `advance`: starts the oldest queued turn if none runs (or finishes starting the running one). */
   async advance(groupId: string): Promise<void> {
-    const sql = this.deps.store.sql;
-    const reads = [turnToRunSql(groupId, { latest: sql?.latest })];
+    const reads = [this.#reads.toRun.execute(uuid(groupId))];
     await this.#locked(groupId, reads, async (client, [current], ctx) => {
       const row = current?.rows[0] as (TurnRow & { checkpoint_id?: string | null }) | undefined;
       if (!row) return;
@@ -117,14 +149,10 @@ export class TurnRunner {
   async onResult(job: ResultJob): Promise<void> {
     const { group_id: groupId, turn_id: turnId } = job;
     const sql = this.deps.store.sql;
-    const reads = [
-      `select status, reason, message_id from turns where id = ${uuid(turnId)} and group_id = ${uuid(groupId)}`,
-    ];
-    if (sql)
-      reads.push(
-        sql.latest(uuid(turnId)),
-        `select exists (select 1 from turns where group_id = ${uuid(groupId)} and status = 'queued') as queued`,
-      );
+    const { turnRow: turnRowSql, checkpoint: checkpointSql, hasQueued } = this.#reads;
+    const reads = [turnRowSql.execute(uuid(turnId), uuid(groupId))];
+    if (sql && checkpointSql)
+      reads.push(checkpointSql.execute(uuid(turnId)), hasQueued.execute(uuid(groupId)));
     await this.#locked(groupId, reads, async (client, [turnRow, checkpoint, queued], ctx) => {
       // no queued turn when the lock was taken: one queued later gets its own \`advance\`
       ctx.noQueued = queued?.rows[0]?.queued === false;
@@ -224,6 +252,7 @@ export class TurnRunner {
       try {
         return await withGroupLock(this.deps.pool, groupId, (client, results) => fn(client, results, ctx), {
           reads,
+          prepared: this.#reads.all,
           // the checkpoints the steps wrote (after their effects) commit with the lock's transaction
           commitWith: () => [
             ...ctx.primed.flatMap((id) => this.deps.store.sql?.takeDeferredPut(id) ?? []),
@@ -259,7 +288,7 @@ export class TurnRunner {
     ctx: JobContext,
   ): Promise<TurnRow | undefined> {
     const sql = this.deps.store.sql;
-    const next = turnToRunSql(groupId, { queued: true, ifIdle, latest: sql?.latest });
+    const next = (ifIdle ? this.#reads.nextIfIdle : this.#reads.nextQueued).execute(uuid(groupId));
     if (!sql) {
       await this.deps.store.deleteThreads(deleteIds);
       const { rows } = await client.query<TurnRow>(next);

@@ -1,0 +1,82 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { testUrls } from "../../../../test/support/services.ts";
+import { withGroupLock } from "../turns.ts";
+import { createPool } from "./pool.ts";
+import { preparesFor, SqlStatement } from "./prepared.ts";
+
+const pool = createPool(testUrls().databaseUrl, { max: 1 });
+afterAll(() => pool.end());
+
+const GROUP = "00000000-0000-4000-8000-000000000001";
+const double = new SqlStatement("synapse_test_double", "select $1::int * 2 as v", ["int"]);
+
+/** The names of the statements prepared on the pool's connection (max 1). */
+async function prepared(): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    "select name from pg_prepared_statements where name like 'synapse_%' order by name",
+  );
+  return rows.map((r) => r.name);
+}
+
+describe("SqlStatement", () => {
+  it("names differ with the text, not with the instance", () => {
+    const same = new SqlStatement("synapse_test_double", "select $1::int * 2 as v", ["int"]);
+    const other = new SqlStatement("synapse_test_double", "select $1::int * 3 as v", ["int"]);
+    expect(same.name).toBe(double.name);
+    expect(other.name).not.toBe(double.name);
+    expect(double.execute("21")).toBe(`execute ${double.name}(21)`);
+    expect(() => double.execute()).toThrow(/takes 1 values/);
+  });
+
+  it("is prepared once per connection, in the round trip of its first EXECUTE", async () => {
+    const run = () =>
+      withGroupLock(pool, GROUP, async (_client, [r]) => r?.rows[0], {
+        reads: [double.execute("21")],
+        prepared: [double],
+      });
+    expect(await run()).toEqual({ v: 42 });
+    const names = await prepared();
+    expect(names).toContain(double.name);
+    expect(names.some((n) => n.startsWith("synapse_group_lock_"))).toBe(true);
+    // a second lock on the same connection sends no PREPARE (one would fail: the name exists)
+    expect(await run()).toEqual({ v: 42 });
+    expect(await prepared()).toEqual(names);
+  });
+
+  it("a connection whose round trip with PREPAREs failed is dropped, not reused half-prepared", async () => {
+    const bad = new SqlStatement("synapse_test_bad", "select $1::int / 0 as v", ["int"]);
+    const before = await pool.connect();
+    const pid = (await before.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
+    before.release();
+    await expect(
+      withGroupLock(pool, GROUP, async () => undefined, { reads: [bad.execute("1")], prepared: [bad] }),
+    ).rejects.toThrow(/division by zero/);
+    const after = await pool.connect();
+    const pidAfter = (await after.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
+    after.release();
+    expect(pidAfter).not.toBe(pid);
+    // and on the new connection, statements are prepared again
+    expect(
+      await withGroupLock(pool, GROUP, async (_c, [r]) => r?.rows[0], {
+        reads: [double.execute("5")],
+        prepared: [double],
+      }),
+    ).toEqual({ v: 10 });
+  });
+
+  it("preparesFor lists only what the connection lacks", async () => {
+    const triple = new SqlStatement("synapse_test_triple", "select $1::int * 3 as v", ["int"]);
+    const client = await pool.connect();
+    try {
+      const first = preparesFor(client, [triple]);
+      expect(first.sql).toEqual([triple.prepare()]);
+      // not marked before `done` (the round trip might fail)
+      expect(preparesFor(client, [triple]).sql).toEqual([triple.prepare()]);
+      await client.query(first.sql.join(";"));
+      first.done();
+      expect(preparesFor(client, [triple]).sql).toEqual([]);
+    } finally {
+      client.release();
+    }
+  });
+});
