@@ -31,7 +31,10 @@ export interface LlmJobDeps {
     "CONTEXT_MESSAGES" | "LLM_TIMEOUT_MS" | "LLM_MAX_RETRIES" | "OPENAI_ENDPOINTS" | "QUEUE_PREFIX"
   >;
   pool: pg.Pool;
-  /** publishes `token` frames */
+  /**
+   * Publishes `token` frames: the connection the call's result is then added on, so that its tokens
+   * reach Redis before the result without waiting for their replies (one connection keeps the order).
+   */
   redis: Redis;
   providers: ProviderRegistry;
   backoff?: BackoffOptions;
@@ -158,7 +161,8 @@ export async function runLlmJob(
     try {
       const model = factory({ agent, team, history: rows });
       const reply = await streamOnce(model, messages, tools, deadline.signal, (d) => tokens.push(d));
-      await tokens.flush();
+      // handed to Redis ahead of the result (same connection); their replies are not waited for
+      void tokens.flush();
       log.info(
         {
           provider,

@@ -3,13 +3,13 @@ import { TokenStream } from "./token-stream.ts";
 
 function recorder() {
   const sent: string[] = [];
-  let release: (() => void) | undefined;
+  const waiting: (() => void)[] = [];
   const publish = (d: string) =>
     new Promise<void>((resolve) => {
       sent.push(d);
-      release = resolve;
+      waiting.push(resolve);
     });
-  return { sent, publish, release: () => release?.() };
+  return { sent, publish, release: () => waiting.shift()?.() };
 }
 
 describe("TokenStream", () => {
@@ -25,6 +25,37 @@ describe("TokenStream", () => {
     expect(r.sent).toEqual(["a", "bc"]);
     r.release();
     await s.flush();
+  });
+
+  it("flush hands what is pending to publish at once, behind the publish in flight", async () => {
+    const r = recorder();
+    const s = new TokenStream(r.publish, new AbortController().signal);
+    s.push("a");
+    s.push("b");
+    let done = false;
+    const flushed = s.flush().then(() => (done = true));
+    // sent before flush returned: what the caller sends next on the same connection comes after it
+    expect(r.sent).toEqual(["a", "b"]);
+    r.release();
+    await new Promise((x) => setImmediate(x));
+    expect(done).toBe(false);
+    r.release();
+    await flushed;
+    expect(r.sent).toEqual(["a", "b"]);
+  });
+
+  it("a failed publish goes to onError; flush still resolves", async () => {
+    const errors: unknown[] = [];
+    const s = new TokenStream(
+      async () => {
+        throw new Error("redis down");
+      },
+      new AbortController().signal,
+      (e) => errors.push(e),
+    );
+    s.push("a");
+    await s.flush();
+    expect(errors).toHaveLength(1);
   });
 
   it("publishes nothing after the abort", async () => {

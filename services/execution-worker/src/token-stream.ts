@@ -6,10 +6,14 @@
  */
 export class TokenStream {
   private pending = "";
-  private inflight: Promise<void> | undefined;
+  private readonly inflight = new Set<Promise<void>>();
   private published = 0;
   private attemptChars = 0;
 
+  /**
+   * `publish` must keep the order of its calls (one Redis connection does): {@link flush} sends
+   * behind a publish still in flight.
+   */
   constructor(
     private readonly publish: (delta: string) => Promise<void>,
     private readonly signal: AbortSignal,
@@ -28,24 +32,30 @@ export class TokenStream {
     if (this.attemptChars <= this.published) return;
     this.pending += delta.slice(Math.max(0, this.published - before));
     this.published = this.attemptChars;
-    if (!this.inflight) this.inflight = this.pump();
+    if (this.inflight.size === 0) this.send();
   }
 
-  private async pump(): Promise<void> {
-    while (this.pending && !this.signal.aborted) {
-      const d = this.pending;
-      this.pending = "";
-      try {
-        await this.publish(d);
-      } catch (err) {
-        this.onError(err);
-      }
-    }
-    this.inflight = undefined;
+  private send(): void {
+    if (!this.pending || this.signal.aborted) return;
+    const delta = this.pending;
+    this.pending = "";
+    const sent: Promise<void> = this.publish(delta)
+      .catch((err: unknown) => this.onError(err))
+      .then(() => {
+        this.inflight.delete(sent);
+        if (this.inflight.size === 0) this.send();
+      });
+    this.inflight.add(sent);
   }
 
-  /** Resolves when everything pushed so far has been published (or dropped after an abort). */
-  async flush(): Promise<void> {
-    while (this.inflight !== undefined) await this.inflight;
+  /**
+   * Sends what is pending now, without waiting for the publish in flight: when this returns, every
+   * delta pushed so far has been handed to `publish`, so whatever is sent next on the same connection
+   * (the call's result) comes after it. The promise resolves once they are all published (or dropped
+   * after an abort); it never rejects (failures go to `onError`).
+   */
+  flush(): Promise<void> {
+    this.send();
+    return Promise.all(this.inflight).then(() => undefined);
   }
 }

@@ -133,7 +133,8 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
             : await runLlmJob(
                 data,
                 handle.signal,
-                { config, pool, redis, providers, backoff: deps.backoff },
+                // token frames go on the connection the result is added on (LlmJobDeps.redis)
+                { config, pool, redis: bull, providers, backoff: deps.backoff },
                 jlog,
               );
       } catch (err) {

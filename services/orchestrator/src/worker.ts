@@ -82,7 +82,8 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   });
   const effects: EffectDeps = {
     pool,
-    redis,
+    // the execution queue's connection (see EffectDeps.redis)
+    redis: deps.bullmq,
     prefix,
     executionQueue,
     afterEffect: deps.afterEffect,

@@ -18,6 +18,10 @@ import type { Dispatch, Effect, OutMessage, TurnState } from "./state.ts";
 /** What carrying out effects needs. */
 export interface EffectDeps {
   pool: pg.Pool;
+  /**
+   * Redis for the step's frames: the connection `executionQueue` uses, so that a step's frames reach
+   * Redis before its jobs (one connection keeps commands in order) without waiting for their replies.
+   */
   redis: Redis;
   prefix: string;
   executionQueue: Queue;
@@ -42,8 +46,8 @@ export interface EffectDeps {
 export async function applyEffects(deps: EffectDeps, turn: TurnState, effects: Effect[]): Promise<void> {
   await deps.beforeCommit?.(effects, turn);
   const { stored, untilSeq } = await writeAll(deps.pool, turn, effects);
-  // frames are sent without waiting for each reply: one connection keeps their order, and the
-  // ones of a step leave in one write (auto-pipelining); jobs wait until they are all out
+  // frames are sent without waiting for their replies, jobs right after them on the same connection:
+  // Redis takes them in that order (a job's tokens never come before its agent.started)
   const frames = new Frames(deps.redis, deps.prefix, turn.group_id);
   for (const effect of effects) {
     await announce(deps, frames, turn, effect, stored, untilSeq);
@@ -55,7 +59,7 @@ export async function applyEffects(deps: EffectDeps, turn: TurnState, effects: E
   await frames.sent();
 }
 
-/** The frames of one step, published in order, awaited together. */
+/** The frames of one step, published in order (on the connection of the step's jobs), awaited together. */
 class Frames {
   #inflight: Promise<unknown>[] = [];
 
@@ -211,8 +215,6 @@ async function announce(
     case "dispatch":
       for (const call of effect.calls)
         if (call.kind === "llm") frames.publish({ type: "agent.started", ...ids, alias: call.alias });
-      // a job runs only once what announced it is out: its tokens never come before its agent.started
-      await frames.sent();
       if (effect.calls.length === 1) {
         // one job: a plain add (addBulk wraps even one job in MULTI/EXEC)
         const job = executionJob(turn, effect.calls[0]!, untilSeq);
