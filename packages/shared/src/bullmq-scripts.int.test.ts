@@ -94,7 +94,8 @@ describe("BullMQ job-taking scripts", () => {
         "q",
         async (job) => {
           takenBy.set(job.id!, name);
-          await new Promise((r) => setTimeout(r, 50));
+          // long enough that no worker takes two jobs before the others have woken up, even on a busy machine
+          await new Promise((r) => setTimeout(r, 200));
         },
         { connection: connection(), prefix, concurrency: 1 },
       );
@@ -103,7 +104,7 @@ describe("BullMQ job-taking scripts", () => {
     });
     await Promise.all(workers.map((w) => w.waitUntilReady()));
     await new Promise((r) => setTimeout(r, 100));
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 2; round++) {
       // jobs added to a paused queue are released at once on resume, behind one marker: one worker
       // wakes up, and only the marker re-added while jobs are left wakes the others
       await queue.pause();
