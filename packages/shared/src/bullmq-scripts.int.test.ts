@@ -44,6 +44,38 @@ describe("BullMQ job-taking scripts", () => {
     for (const s of Object.values(scripts)) expect(s.lua).toContain('rcall("LLEN", keyPrefix .. "wait") > 0');
   });
 
+  it("after a job is taken, the marker says what is left: jobs, the next delayed one, or nothing", async () => {
+    const prefix = uniquePrefix();
+    const conn = connection();
+    const queue = new Queue("q", { connection: conn, prefix });
+    // a worker without its loop: each getNextJob is one moveToActive
+    const worker = new Worker("q", null, { connection: conn, prefix, autorun: false });
+    closers.push(
+      () => worker.close(),
+      () => queue.close(),
+    );
+    const markerKey = `${prefix}:q:marker`;
+    const takeOneAndReadMarker = async () => {
+      await conn.del(markerKey);
+      expect(await worker.getNextJob(`t-${Math.random()}`, { block: false })).toBeDefined();
+      return conn.zrange(markerKey, "0", "-1", "WITHSCORES");
+    };
+
+    await queue.addBulk([
+      { name: "a", data: {} },
+      { name: "b", data: {} },
+    ]);
+    expect(await takeOneAndReadMarker()).toEqual(["0", "0"]); // one job left: wake another worker
+    expect(await takeOneAndReadMarker()).toEqual([]); // none left: nobody to wake (stock: "0")
+
+    const delayed = await queue.add("later", {}, { delay: 60_000 });
+    await queue.add("now", {});
+    const [member, score] = await takeOneAndReadMarker();
+    // only a delayed job left: its marker, with its time, as BullMQ's delay marker
+    expect(member).toBe("1");
+    expect(Math.abs(Number(score) - (delayed.timestamp + 60_000))).toBeLessThan(5);
+  });
+
   it("an idle worker takes a job without waking itself again for nothing", async () => {
     const prefix = uniquePrefix();
     const conn = connection();

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { preparesFor, SqlStatement } from "./db/prepared.ts";
+import { lostPreparedStatement, preparesFor, SqlStatement } from "./db/prepared.ts";
 import { publishFrame, type TurnEndReason } from "./events.ts";
 import { uuidLiteral } from "./ids.ts";
 
@@ -50,6 +50,7 @@ export async function withGroupLock<T>(
     await client.query([...(opts.commitWith?.() ?? []), "commit"].join(";\n"));
     return out;
   } catch (err) {
+    if (!broken && lostPreparedStatement(err)) broken = err as Error;
     if (!broken) await client.query("rollback").catch(() => undefined);
     throw err;
   } finally {

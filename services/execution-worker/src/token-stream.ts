@@ -40,7 +40,13 @@ export class TokenStream {
     const delta = this.pending;
     this.pending = "";
     const sent: Promise<void> = this.publish(delta)
-      .catch((err: unknown) => this.onError(err))
+      .catch((err: unknown) => {
+        try {
+          this.onError(err);
+        } catch {
+          // a failing reporter must not turn into an unhandled rejection of an unawaited flush
+        }
+      })
       .then(() => {
         this.inflight.delete(sent);
         if (this.inflight.size === 0) this.send();

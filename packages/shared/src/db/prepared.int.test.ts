@@ -64,6 +64,28 @@ describe("SqlStatement", () => {
     ).toEqual({ v: 10 });
   });
 
+  it("a connection that lost its prepared statements (DEALLOCATE ALL) is dropped, and the next one works", async () => {
+    const lock = () =>
+      withGroupLock(pool, GROUP, async (_c, [r]) => r?.rows[0], {
+        reads: [double.execute("4")],
+        prepared: [double],
+      });
+    expect(await lock()).toEqual({ v: 8 });
+    await pool.query("deallocate all"); // the pool's one connection, as other code or a pooler might
+    await expect(lock()).rejects.toMatchObject({ code: "26000" });
+    expect(await lock()).toEqual({ v: 8 });
+  });
+
+  it("a statement listed twice is prepared once", async () => {
+    const quad = new SqlStatement("synapse_test_quad", "select $1::int * 4 as v", ["int"]);
+    const client = await pool.connect();
+    try {
+      expect(preparesFor(client, [quad, quad]).sql).toEqual([quad.prepare()]);
+    } finally {
+      client.release();
+    }
+  });
+
   it("preparesFor lists only what the connection lacks", async () => {
     const triple = new SqlStatement("synapse_test_triple", "select $1::int * 3 as v", ["int"]);
     const client = await pool.connect();

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import { pgCode } from "./pool.ts";
 
 /**
  * A statement PREPAREd in SQL on each connection that runs it, so that it can ride in a
@@ -41,17 +42,34 @@ export class SqlStatement {
 const preparedOn = new WeakMap<pg.ClientBase, Set<string>>();
 
 /**
- * The PREPAREs of those `statements` that `client` lacks, to send ahead of their first EXECUTE in
- * the same round trip, and `done`, to call once that round trip has succeeded. Should it fail, the
- * connection holds an unknown part of them: release it with an error (`client.release(err)`), so
- * that the pool drops it.
+ * Whether `err` says the connection lost a statement prepared on it (a `DEALLOCATE`/`DISCARD` by
+ * other code, a pooler resetting the session) or holds a plan that no longer fits (a migration
+ * changed a column it returns): the connection is then of no use for these statements, and should
+ * be released with the error so that the pool drops it.
+ */
+export function lostPreparedStatement(err: unknown): boolean {
+  const code = pgCode(err);
+  // 0A000 covers more than a stale plan: dropping a connection for another one costs a reconnect
+  return code === "26000" || code === "0A000";
+}
+
+/**
+ * The PREPAREs of those `statements` that `client` lacks (each once), to send ahead of their first
+ * EXECUTE in the same round trip, and `done`, to call once that round trip has succeeded. Should it
+ * fail, the connection holds an unknown part of them: release it with an error
+ * (`client.release(err)`), so that the pool drops it.
  */
 export function preparesFor(
   client: pg.ClientBase,
   statements: readonly SqlStatement[],
 ): { sql: string[]; done(): void } {
   const have = preparedOn.get(client);
-  const missing = statements.filter((s) => !have?.has(s.name));
+  const names = new Set<string>();
+  const missing = statements.filter((s) => {
+    if (have?.has(s.name) || names.has(s.name)) return false;
+    names.add(s.name);
+    return true;
+  });
   return {
     sql: missing.map((s) => s.prepare()),
     done() {
