@@ -247,6 +247,10 @@ describe("turn order and cancel", () => {
     await waitFor(() => llmJobs(t1.turnId).length === 1);
     const t2 = await h.post(g, "next");
     await h.cancel(g, t1.turnId);
+    // the cancel's own frames (turn.ended, then _turn.cancelled) reach the recorder asynchronously
+    await waitFor(() =>
+      h.frames(g.groupId).some((f) => f.type === "_turn.cancelled" && f.turn_id === t1.turnId),
+    );
     const cancelledAt = h.frames(g.groupId).length;
     release.open();
     const aliceJob = llmJobs(t1.turnId)[0]!.data;
