@@ -10,6 +10,19 @@ afterAll(() => pool.end());
 const GROUP = "00000000-0000-4000-8000-000000000001";
 const double = new SqlStatement("synapse_test_double", "select $1::int * 2 as v", ["int"]);
 
+/** `statement` EXECUTEd with `arg` under a group lock: its one row. */
+function lockAndRun(statement: SqlStatement, arg: string): Promise<unknown> {
+  return withGroupLock(pool, GROUP, async (_client, [r]) => r?.rows[0], {
+    reads: [statement.execute(arg)],
+    prepared: [statement],
+  });
+}
+
+/** The backend serving the pool's connection (max 1). */
+async function backendPid(): Promise<number> {
+  return (await pool.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
+}
+
 /** The names of the statements prepared on the pool's connection (max 1). */
 async function prepared(): Promise<string[]> {
   const { rows } = await pool.query<{ name: string }>(
@@ -29,11 +42,7 @@ describe("SqlStatement", () => {
   });
 
   it("is prepared once per connection, in the round trip of its first EXECUTE", async () => {
-    const run = () =>
-      withGroupLock(pool, GROUP, async (_client, [r]) => r?.rows[0], {
-        reads: [double.execute("21")],
-        prepared: [double],
-      });
+    const run = () => lockAndRun(double, "21");
     expect(await run()).toEqual({ v: 42 });
     const names = await prepared();
     expect(names).toContain(double.name);
@@ -45,35 +54,18 @@ describe("SqlStatement", () => {
 
   it("a connection whose round trip with PREPAREs failed is dropped, not reused half-prepared", async () => {
     const bad = new SqlStatement("synapse_test_bad", "select $1::int / 0 as v", ["int"]);
-    const before = await pool.connect();
-    const pid = (await before.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
-    before.release();
-    await expect(
-      withGroupLock(pool, GROUP, async () => undefined, { reads: [bad.execute("1")], prepared: [bad] }),
-    ).rejects.toThrow(/division by zero/);
-    const after = await pool.connect();
-    const pidAfter = (await after.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
-    after.release();
-    expect(pidAfter).not.toBe(pid);
+    const pid = await backendPid();
+    await expect(lockAndRun(bad, "1")).rejects.toThrow(/division by zero/);
+    expect(await backendPid()).not.toBe(pid);
     // and on the new connection, statements are prepared again
-    expect(
-      await withGroupLock(pool, GROUP, async (_c, [r]) => r?.rows[0], {
-        reads: [double.execute("5")],
-        prepared: [double],
-      }),
-    ).toEqual({ v: 10 });
+    expect(await lockAndRun(double, "5")).toEqual({ v: 10 });
   });
 
   it("a connection that lost its prepared statements (DEALLOCATE ALL) is dropped, and the next one works", async () => {
-    const lock = () =>
-      withGroupLock(pool, GROUP, async (_c, [r]) => r?.rows[0], {
-        reads: [double.execute("4")],
-        prepared: [double],
-      });
-    expect(await lock()).toEqual({ v: 8 });
+    expect(await lockAndRun(double, "4")).toEqual({ v: 8 });
     await pool.query("deallocate all"); // the pool's one connection, as other code or a pooler might
-    await expect(lock()).rejects.toMatchObject({ code: "26000" });
-    expect(await lock()).toEqual({ v: 8 });
+    await expect(lockAndRun(double, "4")).rejects.toMatchObject({ code: "26000" });
+    expect(await lockAndRun(double, "4")).toEqual({ v: 8 });
   });
 
   it("a statement listed twice is prepared once", async () => {

@@ -4,27 +4,23 @@ import type { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { testResources } from "../../../../test/support/services.ts";
 import { applyEffects } from "./effects.ts";
+import { route } from "./router.ts";
 import type { TurnState } from "./state.ts";
 
 const res = testResources();
 afterAll(() => res.close());
 
+/** A turn's state, as the router makes it at the start (its effects already applied). */
 function turnState(): TurnState {
-  return {
+  const { turn } = route(null, {
+    type: "start",
     turn_id: randomUUID(),
     group_id: randomUUID(),
+    message: { id: randomUUID(), content: "hi" },
     agents: [],
     max_steps: 10,
-    steps: 0,
-    phase: "orchestrator",
-    runs: {},
-    pending: {},
-    handled: [],
-    draining: false,
-    usage: { input_tokens: 0, output_tokens: 0, by_agent: {} },
-    ended: null,
-    outbox: [],
-  };
+  });
+  return { ...turn!, outbox: [] };
 }
 
 describe("applyEffects", () => {
