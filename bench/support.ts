@@ -26,7 +26,9 @@ export interface BenchContext {
 export type Bench = (ctx: BenchContext) => Promise<BenchRow[]>;
 
 /** Starts throwaway PostgreSQL (durable settings, as in production) and Redis for a bench run. */
-export async function startBenchServices(): Promise<BenchContext & { stop(): Promise<void> }> {
+export async function startBenchServices(): Promise<
+  BenchContext & { pids: { postgres?: number; redis?: number }; stop(): Promise<void> }
+> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "synapse-bench-"));
   if (process.getuid?.() === 0) {
     const { execFileSync } = await import("node:child_process");
@@ -49,6 +51,7 @@ export async function startBenchServices(): Promise<BenchContext & { stop(): Pro
     databaseUrl: pg.url,
     redisUrl: redis.url,
     prefix: () => `bench${process.pid}x${n++}`,
+    pids: { postgres: pg.child.pid, redis: redis.child.pid },
     async stop() {
       await Promise.all([pg.stop(), redis.stop()]);
       rmSync(dir, { recursive: true, force: true });
