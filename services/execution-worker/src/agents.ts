@@ -21,12 +21,11 @@ export interface CallContext {
 /**
  * One statement (prepared once per connection), so one round trip and one snapshot. The window
  * reads backwards on the (group_id, seq) index: its cost does not grow with the group's history.
- * A message's turn is looked up by its id (primary key), in a subquery the planner cannot turn into
- * a join: as `not exists (... t.status = 'queued')` it chose, on young statistics, to scan the
- * partial index of queued turns for every message, whose dead entries (every turn passes through
- * `queued`) grow until a vacuum: 12 ms per call after 300 turns, instead of 0.3.
+ * Only a user message can begin a queued turn; its turn is looked up by id (primary key), in a
+ * subquery the planner cannot turn into a join: as `not exists (... t.status = 'queued')` it chose,
+ * on young statistics, to scan the partial index of queued turns for every message, whose dead
+ * entries (every turn passes through `queued`) grow until a vacuum: 12 ms per call after 300 turns.
  */
-
 const CALL_CONTEXT = `select
     (select status from turns where id = $2) as turn_status,
     coalesce((select json_agg(a order by a.is_orchestrator desc, a.created_at, a.alias)
@@ -36,7 +35,8 @@ const CALL_CONTEXT = `select
                              m.tool_calls, m.tool_call_id, m.meta
                         from messages m
                        where m.group_id = $1 and m.seq <= $3
-                         and coalesce((select t.status from turns t where t.id = m.turn_id), '') <> 'queued'
+                         and (m.sender_type <> 'user'
+                              or coalesce((select t.status from turns t where t.id = m.turn_id), '') <> 'queued')
                        order by m.seq desc limit $4) w), '[]') as window`;
 
 /** The team, the context window and the turn's status of an LLM call. A turn found ended gets no call. */
