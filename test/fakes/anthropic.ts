@@ -53,43 +53,26 @@ export async function streamAnthropic(sse: SseWriter, p: Planned, model: string)
     },
   });
   let index = 0;
-  if (p.deltas.length) {
-    await ev("content_block_start", {
-      type: "content_block_start",
-      index,
-      content_block: { type: "text", text: "" },
-    });
-    for (const d of p.deltas)
-      if (
-        !(await ev(
-          "content_block_delta",
-          { type: "content_block_delta", index, delta: { type: "text_delta", text: d } },
-          true,
-        ))
-      )
-        return;
+  /** One content block: its start, its deltas (paced), its stop; false once the client is gone. */
+  const block = async (content_block: Json, deltas: Json[]): Promise<boolean> => {
+    await ev("content_block_start", { type: "content_block_start", index, content_block });
+    for (const delta of deltas)
+      if (!(await ev("content_block_delta", { type: "content_block_delta", index, delta }, true)))
+        return false;
     await ev("content_block_stop", { type: "content_block_stop", index });
     index++;
-  }
+    return true;
+  };
+  const text = p.deltas.map((d) => ({ type: "text_delta", text: d }));
+  if (text.length && !(await block({ type: "text", text: "" }, text))) return;
   for (const c of p.calls) {
-    await ev("content_block_start", {
-      type: "content_block_start",
-      index,
-      content_block: { type: "tool_use", id: c.id, name: c.name, input: {} },
-    });
     const args = JSON.stringify(c.args);
     const half = Math.ceil(args.length / 2);
-    for (const piece of [args.slice(0, half), args.slice(half)])
-      if (
-        !(await ev(
-          "content_block_delta",
-          { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } },
-          true,
-        ))
-      )
-        return;
-    await ev("content_block_stop", { type: "content_block_stop", index });
-    index++;
+    const pieces = [args.slice(0, half), args.slice(half)].map((partial_json) => ({
+      type: "input_json_delta",
+      partial_json,
+    }));
+    if (!(await block({ type: "tool_use", id: c.id, name: c.name, input: {} }, pieces))) return;
   }
   await ev("message_delta", {
     type: "message_delta",
