@@ -56,7 +56,10 @@ export class CancelWatcher {
     await this.sub.unsubscribe(controlChannel(this.prefix)).catch(() => undefined);
   }
 
-  /** Registers a controller under `turnId`. Register before checking {@link isCancelled} so no cancel slips between. */
+  /**
+   * Registers a controller under `turnId`. Register before reading the turn's status, so that a
+   * cancel lands in one or the other (the turn ends in the database before the cancel is announced).
+   */
   track(turnId: string): CancelHandle {
     const controller = new AbortController();
     let set = this.byTurn.get(turnId);
@@ -95,7 +98,7 @@ export class CancelWatcher {
         if (flags[i]) this.abort(t);
       });
     } catch {
-      // Redis unavailable: the next poll or the check before the result is added will catch it
+      // Redis unavailable: the next poll will catch it (and the orchestrator drops a late result)
     }
   }
 }

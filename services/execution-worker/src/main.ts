@@ -1,12 +1,4 @@
-import {
-  createLogger,
-  createPool,
-  createRedis,
-  loadServiceConfig,
-  redactUrl,
-  startHeartbeat,
-  stopOnSignals,
-} from "@synapse/shared";
+import { createLogger, createPool, loadServiceConfig, redactUrl, stopOnSignals } from "@synapse/shared";
 import { startExecutionWorker } from "./worker.ts";
 
 /** Composition root of the execution-worker process (`npm run start:worker`). */
@@ -19,14 +11,10 @@ const pool = createPool(databaseUrl, {
   max: Math.min(50, config.WORKER_CONCURRENCY + 4),
   applicationName: "synapse-worker",
 });
-const redis = createRedis(redisUrl, { name: "worker-heartbeat" });
 const worker = await startExecutionWorker({ config, pool, redisUrl, logger });
-const stopHeartbeat = startHeartbeat(redis, config.QUEUE_PREFIX, "worker");
 logger.info({ redis: redactUrl(redisUrl) }, "execution worker started");
 
 stopOnSignals(logger, async () => {
-  await worker.close(); // lets active jobs finish
-  await stopHeartbeat();
-  await redis.quit().catch(() => undefined);
+  await worker.close(); // lets active jobs finish, leaves the heartbeat set
   await pool.end();
 });

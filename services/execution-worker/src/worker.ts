@@ -12,6 +12,7 @@ import {
   ORCHESTRATOR_QUEUE,
   type ResultJob,
   resultJobSchema,
+  startHeartbeat,
   type ToolJob,
   toolJobSchema,
   workerOptions,
@@ -42,6 +43,8 @@ export interface ExecutionWorkerDeps {
   backoff?: BackoffOptions;
   /** Clock of the current_time tool (tests). */
   now?: () => Date;
+  /** Register in the heartbeat set read by `/ready`. @defaultValue true */
+  heartbeat?: boolean;
 }
 
 /** A running execution worker. */
@@ -177,6 +180,8 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
   );
   worker.on("error", (err) => log.error({ err: err.message }, "execution worker error"));
   await worker.waitUntilReady();
+  const stopHeartbeat =
+    deps.heartbeat === false ? async () => undefined : startHeartbeat(redis, prefix, "worker");
   log.info({ concurrency: deps.concurrency ?? config.WORKER_CONCURRENCY, prefix }, "execution worker ready");
 
   let closing: Promise<void> | undefined;
@@ -185,6 +190,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
     close() {
       closing ??= (async () => {
         await worker.close();
+        await stopHeartbeat();
         await cancels.stop();
         await results.close();
         await Promise.all([bull.quit(), redis.quit(), sub.quit()].map((p) => p.catch(() => undefined)));
