@@ -18,3 +18,21 @@ export function createRedis(url: string, opts: { bullmq?: boolean; name?: string
   client.on("error", () => undefined);
   return client;
 }
+
+/**
+ * A connection for sending jobs and frames, from a BullMQ connection (`createRedis(url, { bullmq:
+ * true })`): the same scripts, no auto-pipelining (commands leave in call order), but it fails fast
+ * while Redis is away (no offline queue) or stops answering (10 s), where BullMQ's own connections
+ * wait for as long as it takes. A step that holds a lock then fails and is retried instead of waiting.
+ * Nothing can be sent on it before it is ready (a Queue's `waitUntilReady()` waits for that). Not
+ * for workers: their blocking wait for jobs must not time out.
+ */
+export function createProducer(bullmq: Redis, name?: string): Redis {
+  const client = bullmq.duplicate({
+    enableOfflineQueue: false,
+    commandTimeout: 10_000,
+    ...(name ? { connectionName: name } : {}),
+  });
+  client.on("error", () => undefined);
+  return client;
+}

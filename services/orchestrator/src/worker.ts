@@ -3,6 +3,7 @@ import {
   advanceJobSchema,
   type Config,
   createLogger,
+  createProducer,
   defaultJobOptions,
   EXECUTION_QUEUE,
   type Logger,
@@ -31,7 +32,7 @@ export interface OrchestratorDeps {
    * writes and checkpoint: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2 connections.
    */
   pool: pg.Pool;
-  /** Redis for publishing frames and the heartbeat. */
+  /** Redis for the heartbeat (frames and jobs go on a producer connection made from `bullmq`). */
   redis: Redis;
   /** Redis for BullMQ (created with `createRedis(url, { bullmq: true })`). */
   bullmq: Redis;
@@ -59,7 +60,7 @@ export interface OrchestratorDeps {
 export interface Orchestrator {
   /** Runs a sweep now, over every group or only `scope.groupIds` (tests). */
   sweep(scope?: SweepScope): Promise<void>;
-  /** Stops taking jobs, lets running ones finish, stops the sweeper and heartbeat. Leaves `pool` and the Redis clients open. */
+  /** Stops taking jobs, lets running ones finish, stops the sweeper and heartbeat. Leaves `pool` and the Redis clients it was given open. */
   close(): Promise<void>;
 }
 
@@ -74,16 +75,18 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
   const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
 
-  const executionQueue = new Queue(EXECUTION_QUEUE, { connection: deps.bullmq, prefix, defaultJobOptions });
+  // jobs and every frame of a turn go out on one connection, in order, failing fast while Redis is away
+  const producer = createProducer(deps.bullmq, "orchestrator-producer");
+  const executionQueue = new Queue(EXECUTION_QUEUE, { connection: producer, prefix, defaultJobOptions });
   const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {
-    connection: deps.bullmq,
+    connection: producer,
     prefix,
     defaultJobOptions,
   });
+  await executionQueue.waitUntilReady();
   const effects: EffectDeps = {
     pool,
-    // the execution queue's connection (see EffectDeps.redis)
-    redis: deps.bullmq,
+    redis: producer,
     prefix,
     executionQueue,
     afterEffect: deps.afterEffect,
@@ -95,7 +98,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   });
   const runner = new TurnRunner({
     pool,
-    redis,
+    redis: producer,
     prefix,
     graph,
     store,
@@ -133,6 +136,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
       await worker.close();
       await stopHeartbeat();
       await Promise.all([executionQueue.close(), orchestratorQueue.close()]);
+      producer.disconnect();
       logger.info("orchestrator stopped");
     },
   };

@@ -21,14 +21,14 @@ export interface EffectDeps {
   /**
    * Redis for the step's frames: the connection `executionQueue` uses, so that a step's frames reach
    * Redis before its jobs (one connection keeps commands in order) without waiting for their replies.
+   * It should fail fast while Redis is away (`createProducer`), so that a step holding the group lock
+   * fails and is retried rather than waiting.
    */
   redis: Redis;
   prefix: string;
   executionQueue: Queue;
   /** Test hook: runs after each effect's announcement (fault injection between side effects and the checkpoint). */
   afterEffect?: (effect: Effect, turn: TurnState) => void | Promise<void>;
-  /** How long the step's frames and jobs may wait for Redis before the step fails. @defaultValue 10000 */
-  announceTimeoutMs?: number;
   /** Test hook: runs before the step's writes commit (fault injection: the step fails having changed nothing). */
   beforeCommit?: (effects: Effect[], turn: TurnState) => void | Promise<void>;
 }
@@ -51,33 +51,14 @@ export async function applyEffects(deps: EffectDeps, turn: TurnState, effects: E
   // frames are sent without waiting for their replies, jobs right after them on the same connection:
   // Redis takes them in that order (a job's tokens never come before its agent.started)
   const frames = new Frames(deps.redis, deps.prefix, turn.group_id);
-  const announceAll = async () => {
-    for (const effect of effects) {
-      await announce(deps, frames, turn, effect, stored, untilSeq);
-      if (deps.afterEffect) {
-        await frames.sent();
-        await deps.afterEffect(effect, turn);
-      }
+  for (const effect of effects) {
+    await announce(deps, frames, turn, effect, stored, untilSeq);
+    if (deps.afterEffect) {
+      await frames.sent();
+      await deps.afterEffect(effect, turn);
     }
-    await frames.sent();
-  };
-  // the BullMQ connection waits for Redis as long as it is away: the step fails instead, releasing
-  // the group lock (what it had sent goes out when Redis is back; its retry sends the same again)
-  const ms = deps.announceTimeoutMs ?? 10_000;
-  await within(ms, announceAll(), "Redis did not take the step's frames and jobs");
-}
-
-async function within<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
-  work.catch(() => undefined); // reported below, or moot once timed out
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
+  await frames.sent();
 }
 
 /** The frames of one step, published in order (on the connection of the step's jobs), awaited together. */
