@@ -6,7 +6,7 @@ import {
   ToolMessage,
 } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
-import { buildHistory, type ContextRow, safeName } from "./context.ts";
+import { buildHistory, type ContextRow, isOwnMessage, safeName } from "./context.ts";
 
 let seq = 0;
 function row(m: Partial<ContextRow> & Pick<ContextRow, "sender_type" | "sender_alias">): ContextRow {
@@ -174,6 +174,20 @@ describe("buildHistory", () => {
     const out = buildHistory(rows, { self: "A" });
     expect((out[2] as ToolMessage).status).toBe("error");
     expect((out[2] as ToolMessage).name).toBe("web_search");
+  });
+});
+
+describe("isOwnMessage (buildHistory and the demo provider)", () => {
+  const me = { id: "a1", alias: "Alice" };
+  it("matches by the stored agent id across a rename, and by alias (any case) without one", () => {
+    expect(
+      isOwnMessage(row({ sender_type: "agent", sender_alias: "Ally", meta: { agent_id: "a1" } }), me),
+    ).toBe(true);
+    expect(
+      isOwnMessage(row({ sender_type: "agent", sender_alias: "Alice", meta: { agent_id: "b2" } }), me),
+    ).toBe(false);
+    expect(isOwnMessage(row({ sender_type: "agent", sender_alias: "alice" }), me)).toBe(true);
+    expect(isOwnMessage(row({ sender_type: "user", sender_alias: "Alice" }), me)).toBe(false);
   });
 });
 

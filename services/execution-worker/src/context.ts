@@ -34,6 +34,18 @@ export interface HistoryOptions {
 }
 
 /**
+ * Whether `agent` wrote `m`: by the agent id the orchestrator stores in `meta` (an agent's messages
+ * stay its own after a rename), else, for messages without one, by alias (case-insensitive).
+ */
+export function isOwnMessage(m: ContextRow, agent: { alias: string; id?: string | undefined }): boolean {
+  if (m.sender_type !== "agent") return false;
+  const author = m.meta?.agent_id;
+  return typeof author === "string" && agent.id
+    ? author === agent.id
+    : m.sender_alias.toLowerCase() === agent.alias.toLowerCase();
+}
+
+/**
  * The stored window as a chat from one agent's point of view (SPEC §5.6):
  * - its own messages → AIMessage with its tool_calls; each answered call is followed at once by its
  *   ToolMessage (tool_call_id), so the protocol holds even when other messages came in between;
@@ -45,14 +57,7 @@ export interface HistoryOptions {
  * The system prompt is not included: the caller puts it first.
  */
 export function buildHistory(rows: readonly ContextRow[], opts: HistoryOptions): BaseMessage[] {
-  const self = opts.self.toLowerCase();
-  const isOwn = (m: ContextRow) => {
-    if (m.sender_type !== "agent") return false;
-    const author = m.meta?.agent_id;
-    return typeof author === "string" && opts.selfId
-      ? author === opts.selfId
-      : m.sender_alias.toLowerCase() === self;
-  };
+  const isOwn = (m: ContextRow) => isOwnMessage(m, { alias: opts.self, id: opts.selfId });
   const results = new Map<string, ContextRow>();
   for (const m of rows)
     if (m.sender_type === "tool" && m.tool_call_id && !results.has(m.tool_call_id))

@@ -10,7 +10,7 @@ import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
 import type { AgentRow } from "../agents.ts";
-import type { ContextRow } from "../context.ts";
+import { type ContextRow, isOwnMessage } from "../context.ts";
 import type { ProviderContext, ProviderFactory } from "./types.ts";
 
 /**
@@ -82,10 +82,10 @@ function orchestratorReply(ctx: ProviderContext): DemoReply {
   const task = history[lastPerson]!.content;
   const after = history.slice(lastPerson + 1);
   const answers = after.filter(
-    (m) => m.sender_type === "agent" && m.sender_alias !== agent.alias && !m.tool_calls?.length,
+    (m) => m.sender_type === "agent" && !isOwnMessage(m, agent) && !m.tool_calls?.length,
   );
   const notices = after.filter((m) => m.sender_type === "system");
-  const delegated = after.some((m) => m.sender_type === "agent" && m.sender_alias === agent.alias);
+  const delegated = after.some((m) => isOwnMessage(m, agent));
   if (answers.length || notices.length || delegated) {
     const summary = answers.map((m) => `${m.sender_alias} said: "${quote(m.content, 200)}"`).join(" ");
     const problems = notices.length ? ` There were ${notices.length} problem notice(s).` : "";
@@ -112,9 +112,7 @@ function agentReply(ctx: ProviderContext, tools: string[]): DemoReply {
   // answering after my own tool calls: report their results
   if (last?.sender_type === "tool") {
     const mine = new Set<string>();
-    for (const m of history)
-      if (m.sender_type === "agent" && m.sender_alias === agent.alias)
-        for (const c of m.tool_calls ?? []) mine.add(c.id);
+    for (const m of history) if (isOwnMessage(m, agent)) for (const c of m.tool_calls ?? []) mine.add(c.id);
     const results = history.filter(
       (m) => m.sender_type === "tool" && m.tool_call_id && mine.has(m.tool_call_id),
     );
@@ -124,9 +122,7 @@ function agentReply(ctx: ProviderContext, tools: string[]): DemoReply {
       toolCalls: [],
     };
   }
-  const request = [...history]
-    .reverse()
-    .find((m) => m.sender_type !== "tool" && m.sender_alias !== agent.alias);
+  const request = [...history].reverse().find((m) => m.sender_type !== "tool" && !isOwnMessage(m, agent));
   const task = request?.content ?? "";
   const expr = findExpression(task);
   if (expr && tools.includes("calculator"))
