@@ -92,6 +92,8 @@ export async function startTurnStack(ctx: BenchContext): Promise<TurnStack> {
   const queue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix, defaultJobOptions });
   const waiters = new Map<string, (reason: string) => void>();
   sub.on("pmessage", (_p, _c, raw: string) => {
+    // only turn.ended matters here: parsing every token frame would count as the bench's CPU
+    if (!raw.includes('"turn.ended"')) return;
     const f = JSON.parse(raw) as { type: string; turn_id?: string; reason?: string };
     if (f.type === "turn.ended" && f.turn_id) waiters.get(f.turn_id)?.(f.reason ?? "");
   });

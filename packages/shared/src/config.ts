@@ -189,17 +189,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   };
 }
 
+/** Runs `load`, printing the one-line reason and exiting with code 2 on a bad setting. */
+export function orExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`synapse: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
 /** Runs `loadConfig`, printing the one-line reason and exiting non-zero on a bad setting. */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
-  try {
-    return loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`synapse: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  return orExit(() => loadConfig(env));
 }
 
 /** The database and Redis URLs, which a service needs (the launcher sets them when it starts local servers). */

@@ -1,4 +1,4 @@
-import { type Config, ConfigError, loadConfig, requireUrls } from "./config.ts";
+import { type Config, loadConfig, orExit, requireUrls } from "./config.ts";
 import type { Logger } from "./logger.ts";
 
 /**
@@ -10,14 +10,10 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): {
   databaseUrl: string;
   redisUrl: string;
 } {
-  try {
+  return orExit(() => {
     const config = loadConfig(env);
     return { config, ...requireUrls(config) };
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`synapse: ${err.message}\n`);
-    process.exit(2);
-  }
+  });
 }
 
 /**

@@ -1,22 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLlmServer, startFakeLlmServer } from "../../../test/fakes/llm-server.ts";
-import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
-import { QueueDriver, type SeededGroup, seedGroup, toolJob } from "./test-fixtures.ts";
-import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
+import { testConfig, testResources } from "../../../test/support/services.ts";
+import {
+  type QueueDriver,
+  type SeededGroup,
+  seedGroup,
+  startWorkerUnderTest,
+  toolJob,
+  type WorkerUnderTest,
+} from "./test-fixtures.ts";
 
 const res = testResources();
 let fake: FakeLlmServer;
-const workers: ExecutionWorker[] = [];
-const drivers: QueueDriver[] = [];
+const workers: WorkerUnderTest[] = [];
 
 async function start(overrides: Record<string, string>): Promise<QueueDriver> {
-  const config = testConfig(overrides);
-  workers.push(
-    await startExecutionWorker({ config, pool: res.pool, now: () => new Date("2026-01-02T03:04:05Z") }),
-  );
-  const d = new QueueDriver(testUrls().redisUrl, config.QUEUE_PREFIX);
-  drivers.push(d);
-  return d;
+  const w = await startWorkerUnderTest(res.pool, testConfig(overrides), {
+    now: () => new Date("2026-01-02T03:04:05Z"),
+  });
+  workers.push(w);
+  return w.driver;
 }
 
 let withKey: QueueDriver;
@@ -37,7 +40,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) await w.close();
-  for (const d of drivers) await d.close();
   await fake?.close();
   await res.close();
 });
