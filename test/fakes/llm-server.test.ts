@@ -79,3 +79,17 @@ describe.each(Object.keys(clients) as (keyof typeof clients)[])(
     });
   },
 );
+
+describe("fake reset", () => {
+  it("forgets the search handler too", async () => {
+    fake.onSearch(() => ({ results: [] }));
+    fake.reset();
+    const res = await fetch(`${fake.tavilyBaseUrl}/search`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer tvly-k" },
+      body: JSON.stringify({ query: "cats", max_results: 2 }),
+    });
+    const body = (await res.json()) as { results: unknown[] };
+    expect(body.results).toHaveLength(2);
+  });
+});

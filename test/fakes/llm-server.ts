@@ -38,7 +38,7 @@ import { anthropicError, completeAnthropic, normalizeAnthropic, streamAnthropic 
 import { header, type Json, plan, readBody, SseWriter, sleep } from "./common.ts";
 import { completeGemini, geminiError, normalizeGemini, streamGemini } from "./gemini.ts";
 import { completeOpenAI, normalizeOpenAI, openaiError, streamOpenAI } from "./openai.ts";
-import { defaultSearch, handleSearch, type SearchHandler } from "./tavily.ts";
+import { defaultSearch, handleSearch } from "./tavily.ts";
 import type {
   FakeHandler,
   FakeLlmServer,
@@ -46,15 +46,18 @@ import type {
   FakeReply,
   FakeRequest,
   FakeSearch,
+  SearchHandler,
 } from "./types.ts";
 
 // every type of the fake, for the tests that use it
 export type * from "./types.ts";
 
+const defaultReply: FakeHandler = (r) => ({ text: `Hello from the fake ${r.provider} server.` });
+
 /** Starts the fake on 127.0.0.1 and a free port. */
 export async function startFakeLlmServer(): Promise<FakeLlmServer> {
   let queue: FakeReply[] = [];
-  let handler: FakeHandler = (r) => ({ text: `Hello from the fake ${r.provider} server.` });
+  let handler: FakeHandler = defaultReply;
   let searchHandler: SearchHandler = defaultSearch;
   const requests: FakeRequest[] = [];
   const searches: FakeSearch[] = [];
@@ -232,7 +235,8 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
       queue = [];
       requests.length = 0;
       searches.length = 0;
-      handler = (r) => ({ text: `Hello from the fake ${r.provider} server.` });
+      handler = defaultReply;
+      searchHandler = defaultSearch;
     },
     async close() {
       for (const s of sockets) s.destroy();

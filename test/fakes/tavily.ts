@@ -1,9 +1,7 @@
 /** The Tavily `/search` endpoint of the fake server. */
 import type http from "node:http";
 import { header, type Json, sleep } from "./common.ts";
-import type { FakeSearch, FakeSearchReply } from "./types.ts";
-
-export type SearchHandler = (s: FakeSearch) => FakeSearchReply | Promise<FakeSearchReply>;
+import type { FakeSearch, SearchHandler } from "./types.ts";
 
 /** Two results derived from the query (at most `max_results`). */
 export const defaultSearch: SearchHandler = (s) => ({

@@ -60,6 +60,9 @@ export interface FakeReply {
 
 export type FakeHandler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
 
+/** Answers a Tavily search. */
+export type SearchHandler = (s: FakeSearch) => FakeSearchReply | Promise<FakeSearchReply>;
+
 /** A recorded Tavily search. */
 export interface FakeSearch {
   query: string;
@@ -100,7 +103,7 @@ export interface FakeLlmServer {
   /** One-shot replies, used in order before the default. */
   enqueue(...replies: FakeReply[]): void;
   /** How `/search` answers (default: two results derived from the query). */
-  onSearch(handler: (s: FakeSearch) => FakeSearchReply | Promise<FakeSearchReply>): void;
+  onSearch(handler: SearchHandler): void;
   /** Resolves when `count` LLM requests have arrived (rejects after `timeoutMs`). */
   waitForRequests(count: number, timeoutMs?: number): Promise<FakeRequest[]>;
   /** Forgets recorded requests, queued replies and handlers. */
