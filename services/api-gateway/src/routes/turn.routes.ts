@@ -5,6 +5,7 @@ import {
   NotFoundError,
   publishTurnEnded,
   type TurnEndReason,
+  uuidLiteral,
   withGroupLock,
 } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -119,21 +120,24 @@ export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
     async (req, reply) => {
       const { id: groupId, turn_id: turnId } = req.params;
       await requireRole(pool, groupId, req.userId);
-      const ended = await withGroupLock(pool, groupId, async (client) => {
-        const { rows } = await client.query<{ status: string; reason: string | null }>(
-          "select status, reason from turns where id = $1 and group_id = $2",
-          [turnId, groupId],
-        );
-        const turn = rows[0];
-        if (!turn) throw new NotFoundError("turn");
-        if (turn.status === "ended") {
-          if (turn.reason === "cancelled") return false;
-          throw new ConflictError("turn_ended", `the turn has already ended (${turn.reason})`);
-        }
-        // the frame goes out after the commit
-        await markTurnEnded(client, turnId, "cancelled");
-        return true;
-      });
+      // the turn's row is read in the lock's round trip
+      const read = `select status, reason from turns where id = ${uuidLiteral(turnId)} and group_id = ${uuidLiteral(groupId)}`;
+      const ended = await withGroupLock(
+        pool,
+        groupId,
+        async (client, [found]) => {
+          const turn = found?.rows[0] as { status: string; reason: string | null } | undefined;
+          if (!turn) throw new NotFoundError("turn");
+          if (turn.status === "ended") {
+            if (turn.reason === "cancelled") return false;
+            throw new ConflictError("turn_ended", `the turn has already ended (${turn.reason})`);
+          }
+          // the frame goes out after the commit
+          await markTurnEnded(client, turnId, "cancelled");
+          return true;
+        },
+        { reads: [read] },
+      );
       if (ended) {
         try {
           // turn.ended first: after `_turn.cancelled` gateways forward nothing more of the turn
