@@ -12,5 +12,6 @@ COPY . .
 ENV NODE_ENV=production HOST=0.0.0.0
 USER node
 EXPOSE 8000
-ENTRYPOINT ["node", "--import", "tsx", "scripts/role.ts"]
+# the Node options of every service process (scripts/lib/service-process.ts)
+ENTRYPOINT ["node", "--max-semi-space-size=32", "--import", "tsx", "scripts/role.ts"]
 CMD ["gateway"]

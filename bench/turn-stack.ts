@@ -11,6 +11,7 @@ import {
 } from "@synapse/shared";
 import { Queue } from "bullmq";
 import type pg from "pg";
+import { SERVICE_NODE_ARGS } from "../scripts/lib/service-process.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../test/fakes/llm-server.ts";
 import type { BenchContext } from "./support.ts";
 
@@ -32,7 +33,7 @@ const profileDir = process.env.BENCH_PROFILE;
 
 function startService(file: string, env: NodeJS.ProcessEnv): ChildProcess {
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  return spawn(process.execPath, [...profile, "--import", "tsx", path.join(root, file)], {
+  return spawn(process.execPath, [...profile, ...SERVICE_NODE_ARGS, path.join(root, file)], {
     cwd: root,
     env,
     stdio: ["ignore", process.env.BENCH_LOG_LEVEL ? "inherit" : "ignore", "inherit"],

@@ -3,6 +3,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, createPool, loadConfigOrExit, migrateUp, redactUrl } from "@synapse/shared";
 import { type LocalServer, startPostgres, startRedis } from "./lib/local-services.ts";
+import { SERVICE_NODE_ARGS } from "./lib/service-process.ts";
 import { clearStackState, writeStackState } from "./lib/stack-state.ts";
 
 /**
@@ -59,7 +60,7 @@ function prefixLines(stream: NodeJS.ReadableStream | null, name: string, out: No
 }
 
 function run(service: (typeof SERVICES)[number], env: NodeJS.ProcessEnv, restarts = 0): void {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, service.file)], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, path.join(root, service.file)], {
     cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
