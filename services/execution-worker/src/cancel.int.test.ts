@@ -95,6 +95,26 @@ describe("cancel", () => {
     expect(await w.driver.hasResult(job.dispatch_id)).toBe(false);
   });
 
+  it("jobs of a group deleted after their dispatch do nothing", async () => {
+    const g = await seedGroup(res.pool, {
+      agents: [{ alias: "Orphan", provider: "openai", model: "orphan-model", tools: ["web_search"] }],
+    });
+    const m = await addMessage(res.pool, g, { content: "hi" });
+    const turnId = await addTurn(res.pool, g, m, { status: "running" });
+    const llm = llmJob(g, g.agents[0]!, m.seq, turnId);
+    const tool = toolJob(g, g.agents[0]!, "web_search", { query: "orphaned" }, turnId);
+    await res.pool.query("delete from groups where id = $1", [g.groupId]);
+    const [requests, searches] = [fake.requests.length, fake.searches.length];
+    await w.driver.addLlm(llm);
+    await w.driver.addTool(tool);
+    expect(await w.driver.settled("llm", llm.dispatch_id)).toBe("completed");
+    expect(await w.driver.settled("tool", tool.dispatch_id)).toBe("completed");
+    expect(fake.requests.slice(requests).some((r) => r.model === "orphan-model")).toBe(false);
+    expect(fake.searches.length).toBe(searches);
+    expect(await w.driver.hasResult(llm.dispatch_id)).toBe(false);
+    expect(await w.driver.hasResult(tool.dispatch_id)).toBe(false);
+  });
+
   it("aborts an in-flight web_search", async () => {
     const g = await seedGroup(res.pool, { agents: [{ alias: "Searcher", tools: ["web_search"] }] });
     fake.onSearch(async () => ({ delayMs: 2000, results: [] }));

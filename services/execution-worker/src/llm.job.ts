@@ -117,8 +117,10 @@ export async function runLlmJob(
     window: rows,
     turnStatus,
   } = await loadCallContext(deps.pool, job, deps.config.CONTEXT_MESSAGES);
-  // ended (cancelled, or by the sweeper) before the call started: nothing to do
-  if (turnStatus === "ended" || signal.aborted) throw new TurnCancelledError(job.turn_id);
+  // ended (cancelled, or by the sweeper) before the call started, or deleted with its group (no
+  // turn row and no agent left): nothing to do, and nobody to tell
+  if (turnStatus === "ended" || signal.aborted || (turnStatus === null && team.length === 0))
+    throw new TurnCancelledError(job.turn_id);
   const agent = team.find((a) => a.id === job.agent_id);
   if (!agent) return llmError("agent_not_found", `agent ${job.alias} no longer exists in this group`);
 

@@ -26,10 +26,13 @@ export async function runToolJob(
             (select status from turns where id = $2) as turn_status`,
     [job.agent_id, job.turn_id],
   );
-  // ended (cancelled, or by the sweeper) before the call started: nothing to do
-  if (rows[0]?.turn_status === "ended" || signal.aborted) throw new TurnCancelledError(job.turn_id);
-  let outcome: ToolOutcome;
+  const turnStatus = rows[0]?.turn_status ?? null;
   const agentTools = rows[0]?.tools;
+  // ended (cancelled, or by the sweeper) before the call started, or deleted with its group (no
+  // turn row and no agent left): nothing to do, and nobody to tell
+  if (turnStatus === "ended" || signal.aborted || (turnStatus === null && !agentTools))
+    throw new TurnCancelledError(job.turn_id);
+  let outcome: ToolOutcome;
   if (!agentTools) outcome = { content: `agent ${job.alias} no longer exists`, is_error: true };
   else if (isToolName(name) && !agentTools.includes(name))
     outcome = { content: `tool "${name}" is not available to ${job.alias}`, is_error: true };
