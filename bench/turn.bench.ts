@@ -1,10 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { ChatOpenAI } from "@langchain/openai";
-import { createRedis, insertMessage, publishFrame } from "@synapse/shared";
-import { Queue, Worker } from "bullmq";
-import type pg from "pg";
+import { llmCaller, startFloor, startMandatedParts } from "./floors.ts";
 import { type Bench, type BenchContext, type BenchRow, median, percentile } from "./support.ts";
-import { makeGroup, startTurnStack } from "./turn-stack.ts";
+import { startTurnStack } from "./turn-stack.ts";
 
 /**
  * A 3-step turn (user → Orchestrator → one agent → Orchestrator completes) through the real
@@ -25,16 +21,21 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
     // speed moves within a run) weighs on the figure and its baseline alike
     const floor = await startFloor(ctx, pool, redis);
     const llmCall = llmCaller(fake.openaiBaseUrl);
+    const mandated = await startMandatedParts(pool);
     const one = await stack.makeGroup();
     const floorSamples: number[] = [];
     const llmSamples: number[] = [];
+    const parts = { graph: [] as number[], lock: [] as number[], context: [] as number[] };
     const lat: number[] = [];
     try {
       await floor.sample(20);
       await llmCall(10);
+      await mandated.sample(20);
       for (let round = 0; round < 5; round++) {
         floorSamples.push(...(await floor.sample(30)));
         llmSamples.push(...(await llmCall(12)));
+        const p = await mandated.sample(30);
+        for (const k of ["graph", "lock", "context"] as const) parts[k].push(...p[k]);
         for (let i = 0; i < 12; i++) lat.push(await turn(one));
       }
     } finally {
@@ -61,6 +62,15 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
         value: floorStep,
       },
       ratio: perStep / floorStep,
+    });
+    const [graphMs, lockMs, contextMs] = [median(parts.graph), median(parts.lock), median(parts.context)];
+    rows.push({
+      name: "step floor + what the issue mandates on top (LangGraph invoke + group-lock round trip + context read)",
+      value: floorStep + graphMs + lockMs + contextMs,
+      unit: "ms",
+      baseline: { name: "step I/O floor", value: floorStep },
+      ratio: (floorStep + graphMs + lockMs + contextMs) / floorStep,
+      note: `(invoke ${graphMs.toFixed(2)}, lock ${lockMs.toFixed(2)}, context ${contextMs.toFixed(2)} ms)`,
     });
 
     const groups = await Promise.all(Array.from({ length: 50 }, () => stack.makeGroup()));
@@ -100,85 +110,3 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
   }
   return rows;
 }) satisfies Bench;
-
-/**
- * The I/O floor of one orchestration step, done by hand in this process: a job hop to a worker and
- * back (2 BullMQ hops), a 5 KB checkpoint-sized insert, a message insert and a publish.
- * `sample(n)` returns n step times in ms.
- */
-async function startFloor(ctx: BenchContext, pool: pg.Pool, redis: ReturnType<typeof createRedis>) {
-  const prefix = ctx.prefix();
-  const conn = createRedis(ctx.redisUrl, { bullmq: true });
-  const a = new Queue("floor-a", { connection: conn, prefix });
-  const b = new Queue("floor-b", { connection: conn, prefix });
-  const done = new Map<string, () => void>();
-  const wa = new Worker(
-    "floor-a",
-    async (job) => {
-      await b.add("back", job.data, { removeOnComplete: true });
-    },
-    { connection: conn, prefix, concurrency: 8 },
-  );
-  const wb = new Worker(
-    "floor-b",
-    async (job) => {
-      done.get((job.data as { id: string }).id)?.();
-    },
-    { connection: conn, prefix, concurrency: 8 },
-  );
-  await pool.query("create table if not exists bench_checkpoints (id uuid primary key, data bytea not null)");
-  const { groupId } = await makeGroup(pool);
-  const blob = Buffer.alloc(5 * 1024, 7);
-  return {
-    async sample(n: number): Promise<number[]> {
-      const times: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const id = randomUUID();
-        const t0 = performance.now();
-        await new Promise<void>((resolve) => {
-          done.set(id, resolve);
-          void a.add("go", { id }, { removeOnComplete: true });
-        });
-        await pool.query("insert into bench_checkpoints (id, data) values ($1, $2)", [id, blob]);
-        const { message } = await insertMessage(pool, {
-          id,
-          group_id: groupId,
-          turn_id: null,
-          sender_type: "agent",
-          sender_alias: "Alice",
-          content: "floor",
-        });
-        await publishFrame(redis, prefix, groupId, { type: "message", message });
-        times.push(performance.now() - t0);
-        done.delete(id);
-      }
-      return times;
-    },
-    async close() {
-      await Promise.all([wa.close(), wb.close()]);
-      await Promise.all([a.close(), b.close()]);
-      conn.disconnect();
-    },
-  };
-}
-
-/** One ChatOpenAI call to the instant fake (what each LLM step costs at least): n times, in ms. */
-function llmCaller(baseURL: string): (n: number) => Promise<number[]> {
-  const model = new ChatOpenAI({
-    model: "fake",
-    apiKey: "sk-bench",
-    configuration: { baseURL },
-    maxRetries: 0,
-  });
-  return async (n) => {
-    const times: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      for await (const _chunk of await model.stream("hello")) {
-        // drain the stream, as the worker does
-      }
-      times.push(performance.now() - t0);
-    }
-    return times;
-  };
-}
