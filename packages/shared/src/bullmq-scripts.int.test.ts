@@ -2,7 +2,7 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { testUrls, uniquePrefix } from "../../../test/support/services.ts";
-import { bullmqScripts } from "./bullmq-scripts.ts";
+import { bullmqScripts, JobWorker } from "./bullmq-scripts.ts";
 import { createRedis } from "./redis.ts";
 
 const clients: Redis[] = [];
@@ -76,13 +76,18 @@ describe("BullMQ job-taking scripts", () => {
     expect(Math.abs(Number(score) - (delayed.timestamp + 60_000))).toBeLessThan(5);
   });
 
-  it("an idle worker takes a job without waking itself again for nothing", async () => {
+  it.each([
+    // add + take + finish (it would take a next job) + one miss; stock scripts: one more miss
+    { kind: "stock Worker", Kind: Worker, scripts: 4 },
+    // add + take + finish: told the job was the last, it goes back to its blocking wait at once
+    { kind: "JobWorker", Kind: JobWorker as typeof Worker, scripts: 3 },
+  ])("an idle $kind takes a job without waking itself again for nothing", async ({ Kind, scripts }) => {
     const prefix = uniquePrefix();
     const conn = connection();
     const queue = new Queue("q", { connection: conn, prefix });
     const done: string[] = [];
     let resolve: () => void = () => undefined;
-    const worker = new Worker(
+    const worker = new Kind(
       "q",
       async (job) => {
         done.push(job.id!);
@@ -108,21 +113,23 @@ describe("BullMQ job-taking scripts", () => {
     await next;
     await new Promise((r) => setTimeout(r, 200));
     sent.stop();
-    // add + take + finish (it would take a next job) + one miss; stock BullMQ: one more miss
-    expect(sent.counts.get("evalsha")).toBe(4);
+    expect(sent.counts.get("evalsha")).toBe(scripts);
     // blocking again once (the call that woke up for the job was sent before); stock BullMQ: twice,
     // as the marker it re-added wakes the first one up at once
     expect(sent.counts.get("bzpopmin")).toBe(1);
     expect(done).toHaveLength(2);
   });
 
-  it("jobs released together wake every blocked worker", async () => {
+  it.each([
+    { kind: "stock Workers", Kind: Worker },
+    { kind: "JobWorkers", Kind: JobWorker as typeof Worker },
+  ])("jobs released together wake every blocked one of several $kind", async ({ Kind }) => {
     const prefix = uniquePrefix();
     const queue = new Queue("q", { connection: connection(), prefix });
     closers.push(() => queue.close());
     const takenBy = new Map<string, string>();
     const workers = ["w1", "w2", "w3"].map((name) => {
-      const w = new Worker(
+      const w = new Kind(
         "q",
         async (job) => {
           takenBy.set(job.id!, name);
@@ -148,5 +155,36 @@ describe("BullMQ job-taking scripts", () => {
       // all taken, and by every worker, not by the first one alone
       expect(new Set(jobs.map((j) => takenBy.get(j.id!)))).toEqual(new Set(["w1", "w2", "w3"]));
     }
+  });
+
+  it("a JobWorker that took the last ready job still runs a delayed one on time, and later ones", async () => {
+    const prefix = uniquePrefix();
+    const conn = connection();
+    const queue = new Queue("q", { connection: conn, prefix });
+    const ranAt = new Map<string, number>();
+    const worker = new JobWorker(
+      "q",
+      async (job) => {
+        ranAt.set(job.name, Date.now());
+      },
+      { connection: conn, prefix, concurrency: 4 },
+    );
+    closers.push(
+      () => worker.close(),
+      () => queue.close(),
+    );
+    await worker.waitUntilReady();
+    const added = Date.now();
+    await queue.add("later", {}, { delay: 300 });
+    await queue.add("now", {});
+    const until = Date.now() + 5000;
+    while (!ranAt.has("later") && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(ranAt.get("now")).toBeDefined();
+    expect(ranAt.get("later")! - added).toBeGreaterThanOrEqual(300);
+    expect(ranAt.get("later")! - added).toBeLessThan(1500);
+    // drained and blocked again: a job added now is still taken
+    await queue.add("after", {});
+    while (!ranAt.has("after") && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(ranAt.has("after")).toBe(true);
   });
 });

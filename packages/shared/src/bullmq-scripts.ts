@@ -1,8 +1,10 @@
 import { createRequire } from "node:module";
+import { type Job, type JobJson, Worker } from "bullmq";
 
 /**
- * BullMQ's Lua scripts that take a job for a worker, with one change: the queue's marker is re-added
- * only when jobs are left to take.
+ * BullMQ's Lua scripts that take a job for a worker, with two changes: the queue's marker is
+ * re-added only when jobs are left to take, and the reply says when the job taken was the last
+ * ({@link JobWorker} then skips asking for another).
  *
  * BullMQ 6.7 re-adds the marker every time a job is taken (`prepareJobForProcessing`), so that
  * other blocked workers wake up for the jobs left, or learn when the next delayed job is due. When
@@ -29,15 +31,28 @@ interface BullmqScript {
   keys: number;
 }
 
-const STOCK = "  addBaseMarkerIfNeeded(markerKey, false)\n";
-const PATCHED = `  if rcall("LLEN", keyPrefix .. "wait") > 0 or rcall("ZCARD", keyPrefix .. "prioritized") > 0 then
+/**
+ * What the patched scripts return as a taken job's `delayUntil` (stock: 0) when it was the last job
+ * to take; BullMQ reads any value below 1 as 0 ("no delay").
+ */
+const LAST_JOB = -1;
+
+const STOCK = `  addBaseMarkerIfNeeded(markerKey, false)
+  -- rate limit delay must be 0 in this case to prevent adding more delay
+  -- when job that is moved to active needs to be processed
+  return {rcall("HGETALL", jobKey), jobId, 0, 0} -- get job data
+`;
+const PATCHED = `  local left = 0
+  if rcall("LLEN", keyPrefix .. "wait") > 0 or rcall("ZCARD", keyPrefix .. "prioritized") > 0 then
     addBaseMarkerIfNeeded(markerKey, false)
   else
+    left = ${LAST_JOB}
     local nextDelayed = rcall("ZRANGE", keyPrefix .. "delayed", 0, 0, "WITHSCORES")
     if nextDelayed[2] then
       rcall("ZADD", markerKey, tonumber(nextDelayed[2]) / 0x1000, "1")
     end
   end
+  return {rcall("HGETALL", jobKey), jobId, 0, left}
 `;
 
 let cached: Record<string, { lua: string; numberOfKeys: number }> | undefined;
@@ -63,4 +78,29 @@ export function bullmqScripts(): Record<string, { lua: string; numberOfKeys: num
     cached[`${script.name}:${version}`] = { lua, numberOfKeys: script.keys };
   }
   return cached;
+}
+
+/** What the worker's own `moveToActive` uses of BullMQ's internals (bullmq 6.7, checked by a test). */
+interface WorkerInternals {
+  backend: { moveToActive(token: string, name?: string): Promise<[JobJson?, string?, number?, number?]> };
+  updateDelays(limitDelay?: number, delayUntil?: number): void;
+  drained: boolean;
+}
+
+/**
+ * A BullMQ `Worker` that, having taken the last job of its queue, goes straight back to its blocking
+ * wait. Stock BullMQ asks for another job first (with concurrency > 1), and finds none: one Redis
+ * round trip per job, and the Lua script behind it, for nothing. The patched scripts say when the
+ * job taken was the last (`LAST_JOB`); a job added after that sets the marker the blocking wait
+ * returns on. Without the patched scripts (a BullMQ upgrade) it behaves as the stock worker.
+ */
+export class JobWorker extends Worker {
+  protected override async moveToActive(token: string, name?: string): Promise<Job> {
+    const internals = this as unknown as WorkerInternals;
+    const [jobData, id, rateLimitDelay, delayUntil] = await internals.backend.moveToActive(token, name);
+    internals.updateDelays(rateLimitDelay, delayUntil);
+    const job = await this.nextJobFromJobData(jobData, id, token);
+    if (job && delayUntil === LAST_JOB) internals.drained = true;
+    return job;
+  }
 }

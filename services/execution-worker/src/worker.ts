@@ -5,6 +5,7 @@ import {
   defaultJobOptions,
   EXECUTION_QUEUE,
   type ExecutionResult,
+  JobWorker,
   jobIds,
   type LlmJob,
   type Logger,
@@ -18,7 +19,7 @@ import {
   workerOptions,
 } from "@synapse/shared";
 import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
-import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { type Job, Queue, UnrecoverableError, type Worker } from "bullmq";
 import type pg from "pg";
 import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
 import { runLlmJob } from "./llm.job.ts";
@@ -173,7 +174,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
     }
   };
 
-  const worker = new Worker(
+  const worker = new JobWorker(
     EXECUTION_QUEUE,
     process,
     workerOptions(bull, prefix, deps.concurrency ?? config.WORKER_CONCURRENCY),

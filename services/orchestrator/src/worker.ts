@@ -6,6 +6,7 @@ import {
   createProducer,
   defaultJobOptions,
   EXECUTION_QUEUE,
+  JobWorker,
   type Logger,
   ORCHESTRATOR_QUEUE,
   resultJobSchema,
@@ -13,7 +14,7 @@ import {
   workerOptions,
 } from "@synapse/shared";
 import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
-import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, Queue, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { graphStore } from "./graph/checkpointer.ts";
@@ -106,7 +107,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
     logger,
   });
 
-  const worker = new Worker(
+  const worker = new JobWorker(
     ORCHESTRATOR_QUEUE,
     (job: Job, token?: string) => processJob(runner, logger, job, token),
     workerOptions(deps.bullmq, prefix, config.ORCHESTRATOR_CONCURRENCY),
