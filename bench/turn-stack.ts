@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import path from "node:path";
 import {
   createPool,
@@ -13,6 +12,7 @@ import { Queue } from "bullmq";
 import type pg from "pg";
 import { SERVICE_NODE_ARGS } from "../scripts/lib/service-process.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../test/fakes/llm-server.ts";
+import { insertAgents, insertGroup, insertUser } from "../test/support/seed.ts";
 import type { BenchContext } from "./support.ts";
 
 /**
@@ -140,18 +140,12 @@ export async function startTurnStack(ctx: BenchContext): Promise<TurnStack> {
 }
 
 export async function makeGroup(pool: pg.Pool, history = 0): Promise<BenchGroup> {
-  const userId = randomUUID();
-  const groupId = randomUUID();
-  await pool.query("insert into users (id, email, password_hash) values ($1, $2, 'x')", [
-    userId,
-    `${userId}@bench.example`,
+  const userId = await insertUser(pool);
+  const groupId = await insertGroup(pool, { ownerId: userId, name: "bench" });
+  await insertAgents(pool, groupId, [
+    { alias: "Orchestrator", provider: "openai", model: "fake" },
+    { alias: "Alice", provider: "openai", model: "fake" },
   ]);
-  await pool.query("insert into groups (id, name, owner_id) values ($1, 'bench', $2)", [groupId, userId]);
-  await pool.query(
-    `insert into agents (group_id, alias, provider, model, is_orchestrator)
-     values ($1, 'Orchestrator', 'openai', 'fake', true), ($1, 'Alice', 'openai', 'fake', false)`,
-    [groupId],
-  );
   if (history > 0) {
     await pool.query(
       `insert into messages (id, group_id, seq, sender_type, sender_alias, content)

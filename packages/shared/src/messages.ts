@@ -41,20 +41,8 @@ export interface NewMessage {
   idempotency_key?: string | null;
 }
 
-export interface MessageRow {
-  id: string;
-  group_id: string;
-  seq: number;
-  turn_id: string | null;
-  sender_type: SenderType;
-  sender_alias: string;
-  sender_user_id: string | null;
-  content: string;
-  tool_calls: ToolCall[] | null;
-  tool_call_id: string | null;
-  meta: Record<string, unknown> | null;
-  created_at: Date;
-}
+/** A message as node-postgres returns its row (`MESSAGE_COLUMNS`). */
+export type MessageRow = Omit<Message, "created_at"> & { created_at: Date };
 
 export const MESSAGE_COLUMNS =
   "id, group_id, seq, turn_id, sender_type, sender_alias, sender_user_id, content, tool_calls, tool_call_id, meta, created_at";

@@ -21,14 +21,18 @@ export const usageSchema = z.object({
 /** Orchestrator job `advance`: start the group's oldest queued turn if none is running. */
 export const advanceJobSchema = z.object({ group_id: uuid });
 
-/** Execution job `llm`: one LLM call of one agent. Its reply will be stored under `message_id`. */
-export const llmJobSchema = z.object({
+/** What every execution job carries: the call's turn, dispatch and agent. */
+const executionJobBase = z.object({
   group_id: uuid,
   turn_id: uuid,
   dispatch_id: z.string().min(1),
   agent_id: uuid,
   alias: z.string(),
   message_id: uuid,
+});
+
+/** Execution job `llm`: one LLM call of one agent. Its reply will be stored under `message_id`. */
+export const llmJobSchema = executionJobBase.extend({
   /**
    * The context is the group's messages with seq <= until_seq (the last one stored when the call
    * was dispatched): agents dispatched together do not see each other's answers, and a retry sees
@@ -38,15 +42,7 @@ export const llmJobSchema = z.object({
 });
 
 /** Execution job `tool`: one tool call made by agent `alias`. Its result is stored under `message_id`. */
-export const toolJobSchema = z.object({
-  group_id: uuid,
-  turn_id: uuid,
-  dispatch_id: z.string().min(1),
-  agent_id: uuid,
-  alias: z.string(),
-  message_id: uuid,
-  tool_call: toolCallSchema,
-});
+export const toolJobSchema = executionJobBase.extend({ tool_call: toolCallSchema });
 
 /** What an execution job hands back to the orchestrator. */
 export const executionResultSchema = z.discriminatedUnion("kind", [

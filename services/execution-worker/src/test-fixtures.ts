@@ -21,6 +21,7 @@ import {
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
+import { insertAgents, insertGroup, insertUser } from "../../../test/support/seed.ts";
 import type { AgentRow } from "./agents.ts";
 import { type ExecutionWorkerDeps, startExecutionWorker } from "./worker.ts";
 
@@ -37,37 +38,14 @@ export async function seedGroup(
   pool: pg.Pool,
   opts: { orchestrator?: Partial<AgentRow>; agents?: Partial<AgentRow>[] } = {},
 ): Promise<SeededGroup> {
-  const userId = randomUUID();
-  const email = `u-${userId.slice(0, 8)}@example.com`;
-  await pool.query("insert into users (id, email, password_hash) values ($1, $2, 'x')", [userId, email]);
-  const groupId = randomUUID();
-  await pool.query("insert into groups (id, name, owner_id) values ($1, 'test', $2)", [groupId, userId]);
-  await pool.query("insert into group_participants (group_id, user_id, role) values ($1, $2, 'owner')", [
-    groupId,
-    userId,
+  const email = `u-${randomUUID().slice(0, 8)}@example.com`;
+  const userId = await insertUser(pool, email);
+  const groupId = await insertGroup(pool, { ownerId: userId });
+  const [orchestrator, ...agents] = await insertAgents(pool, groupId, [
+    { alias: "Orchestrator", ...opts.orchestrator, is_orchestrator: true },
+    ...(opts.agents ?? []).map((a) => ({ alias: "Agent", ...a, is_orchestrator: false })),
   ]);
-  const insert = async (a: Partial<AgentRow>, isOrchestrator: boolean): Promise<AgentRow> => {
-    const { rows } = await pool.query<AgentRow>(
-      `insert into agents (group_id, alias, role_prompt, provider, model, temperature, tools, is_orchestrator)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)
-       returning id, group_id, alias, role_prompt, provider, model, temperature, tools, is_orchestrator`,
-      [
-        groupId,
-        a.alias ?? (isOrchestrator ? "Orchestrator" : "Agent"),
-        a.role_prompt ?? (isOrchestrator ? "" : "You help."),
-        a.provider ?? "demo",
-        a.model ?? "demo",
-        a.temperature ?? 0.5,
-        a.tools ?? [],
-        isOrchestrator,
-      ],
-    );
-    return rows[0]!;
-  };
-  const orchestrator = await insert(opts.orchestrator ?? {}, true);
-  const agents: AgentRow[] = [];
-  for (const a of opts.agents ?? []) agents.push(await insert(a, false));
-  return { groupId, userId, email, orchestrator, agents };
+  return { groupId, userId, email, orchestrator: orchestrator!, agents };
 }
 
 /** Stores a message (defaults: a person's message in the group). */

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   announceCancel,
   type Config,
@@ -24,6 +23,7 @@ import { type Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import pino from "pino";
+import { insertAgents, insertGroup, insertUser } from "../../../../test/support/seed.ts";
 import { testConfig, testUrls } from "../../../../test/support/services.ts";
 import { TurnCheckpointSaver } from "../graph/pg-saver.ts";
 import type { Effect, TurnState } from "../graph/state.ts";
@@ -249,27 +249,14 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
     logs,
     frames: (groupId) => frames.get(groupId) ?? [],
     async createGroup(aliases) {
-      const userId = randomUUID();
-      const groupId = randomUUID();
-      await pool.query("insert into users (id, email, password_hash) values ($1, $2, 'x')", [
-        userId,
-        `${userId}@example.com`,
-      ]);
-      await pool.query("insert into groups (id, name, owner_id) values ($1, 'g', $2)", [groupId, userId]);
-      await pool.query("insert into group_participants (group_id, user_id, role) values ($1, $2, 'owner')", [
+      const userId = await insertUser(pool);
+      const groupId = await insertGroup(pool, { ownerId: userId, name: "g" });
+      const rows = await insertAgents(
+        pool,
         groupId,
-        userId,
-      ]);
-      const agents: Record<string, string> = {};
-      for (const alias of ["Orchestrator", ...aliases]) {
-        const id = randomUUID();
-        agents[alias] = id;
-        await pool.query(
-          `insert into agents (id, group_id, alias, provider, model, is_orchestrator)
-           values ($1, $2, $3, 'demo', 'demo', $4)`,
-          [id, groupId, alias, alias === "Orchestrator"],
-        );
-      }
+        ["Orchestrator", ...aliases].map((alias) => ({ alias })),
+      );
+      const agents = Object.fromEntries(rows.map((a) => [a.alias, a.id]));
       return { groupId, userId, agents };
     },
     async post(g, content, postOpts = {}) {

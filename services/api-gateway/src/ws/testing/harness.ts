@@ -15,6 +15,7 @@ import Fastify from "fastify";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
+import { insertGroup, insertUser } from "../../../../../test/support/seed.ts";
 import { issueAccessToken } from "../../auth/tokens.ts";
 import { registerWebSocket, type WsOptions } from "../index.ts";
 
@@ -96,35 +97,15 @@ export interface Seeded {
 /** A group owned by the first of `participants` new users, all of them participants. */
 export async function seedGroup(config: Config, pool: pg.Pool, participants = 1): Promise<Seeded> {
   const users: { id: string; token: string }[] = [];
-  for (let i = 0; i < participants; i++) {
-    const id = randomUUID();
-    await pool.query("insert into users (id, email, password_hash) values ($1, $2, 'x')", [
-      id,
-      `ws-${id}@example.test`,
-    ]);
-    users.push({ id, token: (await issueAccessToken(config, id)).access_token });
-  }
-  const groupId = randomUUID();
-  await pool.query("insert into groups (id, name, owner_id) values ($1, 'ws test', $2)", [
-    groupId,
-    users[0]!.id,
-  ]);
-  for (const [i, u] of users.entries())
-    await pool.query("insert into group_participants (group_id, user_id, role) values ($1, $2, $3)", [
-      groupId,
-      u.id,
-      i === 0 ? "owner" : "member",
-    ]);
+  for (let i = 0; i < participants; i++) users.push(await seedOutsider(config, pool));
+  const [owner, ...members] = users.map((u) => u.id);
+  const groupId = await insertGroup(pool, { ownerId: owner!, members, name: "ws test" });
   return { groupId, users };
 }
 
 /** A user who exists but belongs to no group. */
 export async function seedOutsider(config: Config, pool: pg.Pool): Promise<{ id: string; token: string }> {
-  const id = randomUUID();
-  await pool.query("insert into users (id, email, password_hash) values ($1, $2, 'x')", [
-    id,
-    `ws-${id}@example.test`,
-  ]);
+  const id = await insertUser(pool);
   return { id, token: (await issueAccessToken(config, id)).access_token };
 }
 

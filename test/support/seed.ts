@@ -1,0 +1,71 @@
+/**
+ * Rows for tests and benches, inserted with SQL (no gateway, no hashing): users, a group with its
+ * participants, its agents. Nothing here imports vitest, so the benches use it too.
+ */
+import { randomUUID } from "node:crypto";
+import { AGENT_COLUMNS, type AgentRow } from "@synapse/shared";
+import type pg from "pg";
+
+/** A user (no usable password); returns its id. */
+export async function insertUser(pool: pg.Pool, email?: string): Promise<string> {
+  const id = randomUUID();
+  await pool.query("insert into users (id, email, password_hash) values ($1, $2, 'x')", [
+    id,
+    email ?? `u-${id}@example.test`,
+  ]);
+  return id;
+}
+
+/** A group owned by `ownerId`, with `members` as members; returns its id. */
+export async function insertGroup(
+  pool: pg.Pool,
+  opts: { ownerId: string; members?: string[]; name?: string },
+): Promise<string> {
+  const id = randomUUID();
+  await pool.query("insert into groups (id, name, owner_id) values ($1, $2, $3)", [
+    id,
+    opts.name ?? "test",
+    opts.ownerId,
+  ]);
+  const people = [opts.ownerId, ...(opts.members ?? [])];
+  await pool.query(
+    `insert into group_participants (group_id, user_id, role)
+     select $1, u, case when i = 1 then 'owner' else 'member' end
+       from unnest($2::uuid[]) with ordinality as p(u, i)`,
+    [id, people],
+  );
+  return id;
+}
+
+/**
+ * Agents of a group, in order (defaults: the `demo` provider, no tools; the first one named
+ * "Orchestrator" is the Orchestrator unless `is_orchestrator` says otherwise).
+ */
+export async function insertAgents(
+  pool: pg.Pool,
+  groupId: string,
+  agents: (Partial<AgentRow> & { alias: string })[],
+): Promise<AgentRow[]> {
+  const rows: AgentRow[] = [];
+  for (const a of agents) {
+    const isOrchestrator = a.is_orchestrator ?? a.alias === "Orchestrator";
+    const { rows: inserted } = await pool.query<AgentRow>(
+      `insert into agents (id, group_id, alias, role_prompt, provider, model, temperature, tools, is_orchestrator)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       returning ${AGENT_COLUMNS}`,
+      [
+        a.id ?? randomUUID(),
+        groupId,
+        a.alias,
+        a.role_prompt ?? (isOrchestrator ? "" : "You help."),
+        a.provider ?? "demo",
+        a.model ?? "demo",
+        a.temperature ?? 0.5,
+        a.tools ?? [],
+        isOrchestrator,
+      ],
+    );
+    rows.push(inserted[0]!);
+  }
+  return rows;
+}
