@@ -190,7 +190,11 @@ export class QueueDriver {
   }
 }
 
-/** Every frame published on a group's channel while subscribed. */
+/**
+ * Every frame published on a group's channel while subscribed. `close()` first waits for a round
+ * trip on the subscription, so that every frame Redis sent before it has been read (a frame
+ * published before a result the test saw may still be unread on this connection).
+ */
 export async function collectFrames(
   redisUrl: string,
   prefix: string,
@@ -203,6 +207,7 @@ export async function collectFrames(
   return {
     frames,
     async close() {
+      await sub.ping().catch(() => undefined);
       sub.disconnect();
     },
   };
