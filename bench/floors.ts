@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { Annotation, MemorySaver, StateGraph } from "@langchain/langgraph";
 import { ChatOpenAI } from "@langchain/openai";
 import { createRedis, insertMessage, publishFrame, uuidLiteral } from "@synapse/shared";
-import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import { Queue, Worker } from "bullmq";
 import type pg from "pg";
 import { loadCallContext } from "../services/execution-worker/src/agents.ts";
@@ -92,17 +91,17 @@ export function llmCaller(baseURL: string): (n: number) => Promise<number[]> {
 }
 
 /**
- * What the issue asks of a step beyond the I/O floor, each part timed on its own in this process
- * (no step can avoid them, whatever its design):
+ * Parts a step adds to the I/O floor, each timed on its own in this (otherwise idle) process:
  * - `graph`: one LangGraph invoke of a one-node StateGraph (MemorySaver: the engine without I/O;
- *   the floor already has the checkpoint write), with the RunTree skip the services use;
- * - `lock`: the round trip that begins a transaction and takes the group's advisory lock (one
- *   running turn per group; the services read the step's state in that same round trip);
- * - `context`: the read of an LLM call's context (the team and the last 40 stored messages).
+ *   the floor already has the checkpoint write). The issue asks for a LangGraph step per event.
+ * - `lock`: the round trip that begins a transaction and takes the group's advisory lock, this
+ *   design's way to run one turn per group and gather results atomically (the services read the
+ *   step's state in that same round trip; the commit goes with the checkpoint write).
+ * - `context`: this design's read of an LLM call's context (the team and the last 40 stored
+ *   messages), by the worker before the call.
  * `sample(n)` returns the n times of each part, in ms.
  */
-export async function startMandatedParts(pool: pg.Pool) {
-  skipUntracedRunTrees({ tracing: false });
+export async function startStepParts(pool: pg.Pool) {
   const State = Annotation.Root({ n: Annotation<number>({ reducer: (_a, b) => b, default: () => 0 }) });
   const graph = new StateGraph(State)
     .addNode("step", (s: typeof State.State) => ({ n: s.n + 1 }))

@@ -1,4 +1,5 @@
-import { llmCaller, startFloor, startMandatedParts } from "./floors.ts";
+import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
+import { llmCaller, startFloor, startStepParts } from "./floors.ts";
 import { type Bench, type BenchContext, type BenchRow, median, percentile } from "./support.ts";
 import { startTurnStack } from "./turn-stack.ts";
 
@@ -8,6 +9,9 @@ import { startTurnStack } from "./turn-stack.ts";
  * ChatOpenAI client calls it). Next to it, in the same run, the I/O floor of one step done by hand.
  */
 export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
+  // as in the services: LangChain builds no unused LangSmith RunTree per runnable call, for this
+  // process's LLM-call baseline and LangGraph invoke too (before 2026-11-25 the baseline built them)
+  skipUntracedRunTrees({ tracing: false });
   const stack = await startTurnStack(ctx);
   const { pool, redis, fake, turn } = stack;
 
@@ -21,7 +25,7 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
     // speed moves within a run) weighs on the figure and its baseline alike
     const floor = await startFloor(ctx, pool, redis);
     const llmCall = llmCaller(fake.openaiBaseUrl);
-    const mandated = await startMandatedParts(pool);
+    const stepParts = await startStepParts(pool);
     const one = await stack.makeGroup();
     const floorSamples: number[] = [];
     const llmSamples: number[] = [];
@@ -30,11 +34,11 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
     try {
       await floor.sample(20);
       await llmCall(10);
-      await mandated.sample(20);
+      await stepParts.sample(20);
       for (let round = 0; round < 5; round++) {
         floorSamples.push(...(await floor.sample(30)));
         llmSamples.push(...(await llmCall(12)));
-        const p = await mandated.sample(30);
+        const p = await stepParts.sample(30);
         for (const k of ["graph", "lock", "context"] as const) parts[k].push(...p[k]);
         for (let i = 0; i < 12; i++) lat.push(await turn(one));
       }
@@ -65,7 +69,7 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
     });
     const [graphMs, lockMs, contextMs] = [median(parts.graph), median(parts.lock), median(parts.context)];
     rows.push({
-      name: "step floor + what the issue mandates on top (LangGraph invoke + group-lock round trip + context read)",
+      name: "step floor + a LangGraph invoke + this design's group-lock round trip and context read",
       value: floorStep + graphMs + lockMs + contextMs,
       unit: "ms",
       baseline: { name: "step I/O floor", value: floorStep },

@@ -38,8 +38,9 @@ export async function insertGroup(
 }
 
 /**
- * Agents of a group, in order (defaults: the `demo` provider, no tools; the first one named
- * "Orchestrator" is the Orchestrator unless `is_orchestrator` says otherwise).
+ * Agents of a group, in order (defaults: the `demo` provider and model, and the database's own:
+ * no role prompt, temperature 0.7, no tools; one named "Orchestrator" is the Orchestrator unless
+ * `is_orchestrator` says otherwise).
  */
 export async function insertAgents(
   pool: pg.Pool,
@@ -49,6 +50,7 @@ export async function insertAgents(
   const rows: AgentRow[] = [];
   for (const a of agents) {
     const isOrchestrator = a.is_orchestrator ?? a.alias === "Orchestrator";
+    // created one after another: created_at orders them as listed
     const { rows: inserted } = await pool.query<AgentRow>(
       `insert into agents (id, group_id, alias, role_prompt, provider, model, temperature, tools, is_orchestrator)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -57,10 +59,10 @@ export async function insertAgents(
         a.id ?? randomUUID(),
         groupId,
         a.alias,
-        a.role_prompt ?? (isOrchestrator ? "" : "You help."),
+        a.role_prompt ?? "",
         a.provider ?? "demo",
         a.model ?? "demo",
-        a.temperature ?? 0.5,
+        a.temperature ?? 0.7,
         a.tools ?? [],
         isOrchestrator,
       ],

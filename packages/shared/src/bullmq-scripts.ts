@@ -92,11 +92,19 @@ interface WorkerInternals {
  * wait. Stock BullMQ asks for another job first (with concurrency > 1), and finds none: one Redis
  * round trip per job, and the Lua script behind it, for nothing. The patched scripts say when the
  * job taken was the last (`LAST_JOB`); a job added after that sets the marker the blocking wait
- * returns on. Without the patched scripts (a BullMQ upgrade) it behaves as the stock worker.
+ * returns on. Without the patched scripts, or if an upgrade has moved the internals it uses, it
+ * behaves as the stock worker. It does not emit `drained` when it takes the last job (nothing here
+ * listens for that event).
  */
 export class JobWorker extends Worker {
   protected override async moveToActive(token: string, name?: string): Promise<Job> {
     const internals = this as unknown as WorkerInternals;
+    if (
+      typeof internals.updateDelays !== "function" ||
+      typeof internals.backend?.moveToActive !== "function" ||
+      typeof internals.drained !== "boolean"
+    )
+      return super.moveToActive(token, name);
     const [jobData, id, rateLimitDelay, delayUntil] = await internals.backend.moveToActive(token, name);
     internals.updateDelays(rateLimitDelay, delayUntil);
     const job = await this.nextJobFromJobData(jobData, id, token);

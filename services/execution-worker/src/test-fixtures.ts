@@ -42,8 +42,19 @@ export async function seedGroup(
   const userId = await insertUser(pool, email);
   const groupId = await insertGroup(pool, { ownerId: userId });
   const [orchestrator, ...agents] = await insertAgents(pool, groupId, [
-    { alias: "Orchestrator", ...opts.orchestrator, is_orchestrator: true },
-    ...(opts.agents ?? []).map((a) => ({ alias: "Agent", ...a, is_orchestrator: false })),
+    {
+      ...opts.orchestrator,
+      alias: opts.orchestrator?.alias ?? "Orchestrator",
+      temperature: opts.orchestrator?.temperature ?? 0.5,
+      is_orchestrator: true,
+    },
+    ...(opts.agents ?? []).map((a) => ({
+      ...a,
+      alias: a.alias ?? "Agent",
+      role_prompt: a.role_prompt ?? "You help.",
+      temperature: a.temperature ?? 0.5,
+      is_orchestrator: false,
+    })),
   ]);
   return { groupId, userId, email, orchestrator: orchestrator!, agents };
 }
