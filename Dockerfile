@@ -12,6 +12,7 @@ COPY . .
 ENV NODE_ENV=production HOST=0.0.0.0
 USER node
 EXPOSE 8000
-# the Node options of every service process (scripts/lib/service-process.ts)
-ENTRYPOINT ["node", "--max-semi-space-size=32", "--import", "tsx", "scripts/role.ts"]
+# the services' Node options (scripts/lib/service-process.ts): run the orchestrator and worker roles
+# with NODE_OPTIONS=--max-semi-space-size=32
+ENTRYPOINT ["node", "--import", "tsx", "scripts/role.ts"]
 CMD ["gateway"]

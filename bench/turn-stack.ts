@@ -10,7 +10,7 @@ import {
 } from "@synapse/shared";
 import { Queue } from "bullmq";
 import type pg from "pg";
-import { SERVICE_NODE_ARGS } from "../scripts/lib/service-process.ts";
+import { type ServiceName, serviceNodeArgs } from "../scripts/lib/service-process.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../test/fakes/llm-server.ts";
 import { insertAgents, insertGroup, insertUser } from "../test/support/seed.ts";
 import type { BenchContext } from "./support.ts";
@@ -31,9 +31,10 @@ function script(req: FakeRequest) {
 /** `BENCH_PROFILE=<dir>` writes a V8 CPU profile of each service there (open in Chrome DevTools). */
 const profileDir = process.env.BENCH_PROFILE;
 
-function startService(file: string, env: NodeJS.ProcessEnv): ChildProcess {
+function startService(service: ServiceName, env: NodeJS.ProcessEnv): ChildProcess {
+  const file = `services/${service}/src/main.ts`;
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  return spawn(process.execPath, [...profile, ...SERVICE_NODE_ARGS, path.join(root, file)], {
+  return spawn(process.execPath, [...profile, ...serviceNodeArgs(service), path.join(root, file)], {
     cwd: root,
     env,
     stdio: ["ignore", process.env.BENCH_LOG_LEVEL ? "inherit" : "ignore", "inherit"],
@@ -87,8 +88,8 @@ export async function startTurnStack(ctx: BenchContext): Promise<TurnStack> {
     ...(process.env.BENCH_OC ? { ORCHESTRATOR_CONCURRENCY: process.env.BENCH_OC } : {}),
   };
   const services = {
-    orchestrator: startService("services/orchestrator/src/main.ts", env),
-    worker: startService("services/execution-worker/src/main.ts", env),
+    orchestrator: startService("orchestrator", env),
+    worker: startService("execution-worker", env),
   };
   const queue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix, defaultJobOptions });
   const waiters = new Map<string, (reason: string) => void>();

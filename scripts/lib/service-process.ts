@@ -1,10 +1,18 @@
+/** A Synapse service process. */
+export type ServiceName = "gateway" | "orchestrator" | "execution-worker";
+
 /**
  * The Node options a service process runs with, wherever it is started (`npm start`, the benches,
- * the end-to-end tests; `package.json`'s `start:*` scripts and the Dockerfile spell them out too):
- * - `--max-semi-space-size=32`: a young generation of up to 32 MiB per semi-space instead of 16.
- *   Turn steps allocate many short-lived objects (LangGraph, the SDK clients, pg and Redis parsing),
- *   and each scavenge pauses a service for 3–6 ms; with the larger space there were 30% fewer of
- *   them (docs/library-notes.md), for at most 32 MiB more memory per process.
- * - `--import tsx`: the TypeScript sources run as they are.
+ * the end-to-end tests; `package.json`'s `start:*` scripts spell them out too):
+ * - `--import tsx`: the TypeScript sources run as they are;
+ * - for the orchestrator and the execution worker, `--max-semi-space-size=32`: a young generation
+ *   of up to 32 MiB per semi-space instead of 16. Turn steps allocate many short-lived objects
+ *   (LangGraph, the SDK clients, pg and Redis parsing), and each scavenge pauses a service for
+ *   3–6 ms; with the larger space there were 30% fewer of them (docs/library-notes.md). Not for the
+ *   gateway: there the larger young generation showed as +30 KiB of RSS per idle WebSocket
+ *   (`npm run bench ws`) for no measured gain.
  */
-export const SERVICE_NODE_ARGS: readonly string[] = ["--max-semi-space-size=32", "--import", "tsx"];
+export function serviceNodeArgs(service: ServiceName): string[] {
+  const heap = service === "gateway" ? [] : ["--max-semi-space-size=32"];
+  return [...heap, "--import", "tsx"];
+}

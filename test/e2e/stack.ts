@@ -15,7 +15,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
-import { SERVICE_NODE_ARGS } from "../../scripts/lib/service-process.ts";
+import { serviceNodeArgs } from "../../scripts/lib/service-process.ts";
 import { buildApp } from "../../services/api-gateway/src/app.ts";
 import { type ExecutionWorker, startExecutionWorker } from "../../services/execution-worker/src/index.ts";
 import { type Orchestrator, startOrchestrator } from "../../services/orchestrator/src/index.ts";
@@ -162,7 +162,7 @@ export function spawnService(
   const c = stack.config;
   const child = spawn(
     process.execPath,
-    [...SERVICE_NODE_ARGS, path.join(root, `services/${service}/src/main.ts`)],
+    [...serviceNodeArgs(service), path.join(root, `services/${service}/src/main.ts`)],
     {
       cwd: root,
       env: {

@@ -15,7 +15,7 @@ import Fastify from "fastify";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
-import { SERVICE_NODE_ARGS } from "../../../../../scripts/lib/service-process.ts";
+import { serviceNodeArgs } from "../../../../../scripts/lib/service-process.ts";
 import { insertGroup, insertUser } from "../../../../../test/support/seed.ts";
 import { issueAccessToken } from "../../auth/tokens.ts";
 import { registerWebSocket, type WsOptions } from "../index.ts";
@@ -56,7 +56,7 @@ export async function spawnGateway(
   extraArgs: string[] = [],
 ): Promise<TestGateway & { child: ChildProcess }> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), "gateway-process.ts");
-  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, ...extraArgs, script], {
+  const child = spawn(process.execPath, [...serviceNodeArgs("gateway"), ...extraArgs, script], {
     env: {
       ...process.env,
       NODE_ENV: "test",
