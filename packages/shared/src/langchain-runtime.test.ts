@@ -15,6 +15,15 @@ async function probe() {
 }
 
 describe("skipUntracedRunTrees", () => {
+  it("changes nothing while LangChain's own variables switch tracing on, whatever the config says", () => {
+    process.env.LANGCHAIN_TRACING = "true";
+    try {
+      expect(skipUntracedRunTrees({ tracing: false })).toBe(false);
+    } finally {
+      delete process.env.LANGCHAIN_TRACING;
+    }
+  });
+
   it("changes nothing while LangSmith tracing is switched on", async () => {
     expect(skipUntracedRunTrees({ tracing: true })).toBe(false);
     expect(await probe()).toEqual({ thread: "t1", runTree: "RunTree" });

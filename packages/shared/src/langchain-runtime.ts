@@ -1,4 +1,13 @@
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
+import { getEnvironmentVariable } from "@langchain/core/utils/env";
+
+/** The variables any of which turns LangChain's tracing on (`isTracingEnabled`, @langchain/core 1.4). */
+const LANGCHAIN_TRACING_VARIABLES = [
+  "LANGSMITH_TRACING_V2",
+  "LANGCHAIN_TRACING_V2",
+  "LANGSMITH_TRACING",
+  "LANGCHAIN_TRACING",
+];
 
 let installed = false;
 
@@ -14,12 +23,15 @@ let installed = false;
  * What changes: code running inside a runnable no longer finds an ambient config unless one was
  * passed or a tracer is attached. Synapse's graph node and provider calls receive their config
  * explicitly and never call `getConfig()`, `interrupt()` or a stream writer, which read it.
- * With LangSmith tracing on (`config.LANGSMITH_TRACING`) nothing is changed.
+ * With LangSmith tracing on nothing is changed: on in Synapse's configuration
+ * (`config.LANGSMITH_TRACING`), or in the environment as LangChain itself reads it (any of its
+ * four variables "true", which the configuration's stricter reading may have overruled).
  * @returns whether the calls now skip the RunTree
  */
 export function skipUntracedRunTrees(opts: { tracing: boolean }): boolean {
   if (installed) return true;
-  if (opts.tracing) return false;
+  if (opts.tracing || LANGCHAIN_TRACING_VARIABLES.some((v) => getEnvironmentVariable(v) === "true"))
+    return false;
   const provider = AsyncLocalStorageProviderSingleton;
   const runWithConfig = provider.runWithConfig.bind(provider);
   provider.runWithConfig = ((config, callback) =>
