@@ -20,6 +20,7 @@ export function withDeadline(parent: AbortSignal, ms: number): Deadline {
   let timedOut = false;
   const onAbort = () => controller.abort(parent.reason);
   const timer = setTimeout(() => {
+    if (controller.signal.aborted) return;
     timedOut = true;
     controller.abort(new DOMException(`deadline of ${ms} ms passed`, "TimeoutError"));
   }, ms);
@@ -29,7 +30,7 @@ export function withDeadline(parent: AbortSignal, ms: number): Deadline {
   return {
     signal: controller.signal,
     get timedOut() {
-      return timedOut && !parent.aborted;
+      return timedOut;
     },
     release() {
       clearTimeout(timer);

@@ -96,7 +96,8 @@ async function streamOnce(
  * Runs one LLM call of one agent: builds its context, streams the reply with retries (token frames
  * published as it comes), and returns the result for the orchestrator. A provider failure is an
  * `llm_error` result; a cancel throws {@link TurnCancelledError}; infrastructure errors (database,
- * Redis) throw so BullMQ retries the job.
+ * Redis) throw so BullMQ retries the job. It returns before the replies to its last token frames
+ * have come: add the result on `deps.redis`, behind them.
  */
 export async function runLlmJob(
   job: LlmJob,
@@ -182,6 +183,8 @@ export async function runLlmJob(
       );
       return { kind: "llm", ok: true, ...base, ...reply };
     } catch (err) {
+      // the attempt is over: its timer must not outlive it through the backoff
+      deadline.release();
       await tokens.flush();
       if (signal.aborted) throw new TurnCancelledError(job.turn_id);
       const c = deadline.timedOut

@@ -70,7 +70,9 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
   const prefix = config.QUEUE_PREFIX;
 
   const bull = createRedis(url, { bullmq: true, name: "worker-bullmq" });
-  const redis = createRedis(url, { name: "worker-pub" });
+  // cancel-key reads and the heartbeat; token frames and results go on `bull`, which waits out a
+  // Redis outage rather than failing a call that has finished (its retry would call the LLM again)
+  const redis = createRedis(url, { name: "worker-status" });
   const sub = createRedis(url, { name: "worker-control" });
   const cancels = new CancelWatcher(sub, redis, prefix, log);
   await cancels.start();
