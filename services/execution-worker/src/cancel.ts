@@ -9,6 +9,14 @@ export class TurnCancelledError extends Error {
   }
 }
 
+/**
+ * Whether a job finds nothing to do before it starts: its turn has ended (cancelled, or by the
+ * sweeper), or it went with its group (no turn row, and no group). Nobody is told: no result.
+ */
+export function turnGoneBeforeStart(turnStatus: string | null, groupExists: boolean): boolean {
+  return turnStatus === "ended" || (turnStatus === null && !groupExists);
+}
+
 /** A registration of one job's AbortController; `release()` when the job ends. */
 export interface CancelHandle {
   signal: AbortSignal;

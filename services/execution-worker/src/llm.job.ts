@@ -15,7 +15,7 @@ import {
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { loadCallContext } from "./agents.ts";
-import { TurnCancelledError } from "./cancel.ts";
+import { TurnCancelledError, turnGoneBeforeStart } from "./cancel.ts";
 import { buildHistory } from "./context.ts";
 import { withDeadline } from "./deadline.ts";
 import { systemPrompt } from "./prompts.ts";
@@ -118,9 +118,8 @@ export async function runLlmJob(
     window: rows,
     turnStatus,
   } = await loadCallContext(deps.pool, job, deps.config.CONTEXT_MESSAGES);
-  // ended (cancelled, or by the sweeper) before the call started, or deleted with its group (no
-  // turn row and no agent left): nothing to do, and nobody to tell
-  if (turnStatus === "ended" || signal.aborted || (turnStatus === null && team.length === 0))
+  // a group always has its Orchestrator: no team, no group
+  if (signal.aborted || turnGoneBeforeStart(turnStatus, team.length > 0))
     throw new TurnCancelledError(job.turn_id);
   const agent = team.find((a) => a.id === job.agent_id);
   if (!agent) return llmError("agent_not_found", `agent ${job.alias} no longer exists in this group`);

@@ -1,6 +1,6 @@
 import { type Config, type ExecutionResult, isToolName, type ToolJob } from "@synapse/shared";
 import type pg from "pg";
-import { TurnCancelledError } from "./cancel.ts";
+import { TurnCancelledError, turnGoneBeforeStart } from "./cancel.ts";
 import { runTool, type ToolOutcome } from "./tools/registry.ts";
 
 /** What a tool job needs. */
@@ -21,16 +21,18 @@ export async function runToolJob(
   deps: ToolJobDeps,
 ): Promise<ExecutionResult> {
   const { name, args, id } = job.tool_call;
-  const { rows } = await deps.pool.query<{ tools: string[] | null; turn_status: string | null }>(
+  const { rows } = await deps.pool.query<{
+    tools: string[] | null;
+    turn_status: string | null;
+    group_exists: boolean;
+  }>(
     `select (select tools from agents where id = $1) as tools,
-            (select status from turns where id = $2) as turn_status`,
-    [job.agent_id, job.turn_id],
+            (select status from turns where id = $2) as turn_status,
+            exists (select 1 from groups where id = $3) as group_exists`,
+    [job.agent_id, job.turn_id, job.group_id],
   );
-  const turnStatus = rows[0]?.turn_status ?? null;
   const agentTools = rows[0]?.tools;
-  // ended (cancelled, or by the sweeper) before the call started, or deleted with its group (no
-  // turn row and no agent left): nothing to do, and nobody to tell
-  if (turnStatus === "ended" || signal.aborted || (turnStatus === null && !agentTools))
+  if (signal.aborted || turnGoneBeforeStart(rows[0]?.turn_status ?? null, rows[0]?.group_exists ?? false))
     throw new TurnCancelledError(job.turn_id);
   let outcome: ToolOutcome;
   if (!agentTools) outcome = { content: `agent ${job.alias} no longer exists`, is_error: true };
