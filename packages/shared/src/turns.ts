@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { lostPreparedStatement, preparesFor, SqlStatement } from "./db/prepared.ts";
-import { publishFrame, type TurnEndReason } from "./events.ts";
+import { type GroupFrame, groupChannel, publishFrame, type TurnEndReason } from "./events.ts";
 import { uuidLiteral } from "./ids.ts";
 
 const GROUP_LOCK = new SqlStatement(
@@ -75,22 +75,6 @@ export async function markTurnEnded(
   return rows[0]?.group_id;
 }
 
-/** Publishes `turn.ended` for a turn whose end is committed. */
-export async function publishTurnEnded(
-  redis: Redis,
-  prefix: string,
-  groupId: string,
-  turnId: string,
-  reason: TurnEndReason,
-): Promise<void> {
-  await publishFrame(redis, prefix, groupId, {
-    type: "turn.ended",
-    group_id: groupId,
-    turn_id: turnId,
-    reason,
-  });
-}
-
 /**
  * Marks a turn ended (if it was not already) and publishes `turn.ended`; `db` must autocommit
  * (a pool), so that the frame follows the commit. Returns false when the turn had ended before.
@@ -104,7 +88,12 @@ export async function endTurn(
 ): Promise<boolean> {
   const groupId = await markTurnEnded(db, turnId, reason);
   if (groupId === undefined) return false;
-  await publishTurnEnded(redis, prefix, groupId, turnId, reason);
+  await publishFrame(redis, prefix, groupId, {
+    type: "turn.ended",
+    group_id: groupId,
+    turn_id: turnId,
+    reason,
+  });
   return true;
 }
 
@@ -121,19 +110,32 @@ export function controlChannel(prefix: string): string {
 /**
  * Tells every process that a turn is cancelled: the key for late starters, the control channel
  * for in-flight calls, and the group channel so gateways drop any frame of the turn sent after it.
+ * With `ended` (the cancel has just ended the turn, committed), its `turn.ended` goes first, in the
+ * same transaction.
  */
 export async function announceCancel(
   redis: Redis,
   prefix: string,
   groupId: string,
   turnId: string,
+  opts: { ended?: boolean } = {},
 ): Promise<void> {
-  await redis
-    .multi()
+  const tx = redis.multi();
+  if (opts.ended)
+    tx.publish(
+      groupChannel(prefix, groupId),
+      JSON.stringify({
+        type: "turn.ended",
+        group_id: groupId,
+        turn_id: turnId,
+        reason: "cancelled",
+      } satisfies GroupFrame),
+    );
+  await tx
     .set(cancelKey(prefix, turnId), "1", "EX", 86_400)
     .publish(controlChannel(prefix), JSON.stringify({ type: "cancel", group_id: groupId, turn_id: turnId }))
     .publish(
-      `${prefix}:group:${groupId}`,
+      groupChannel(prefix, groupId),
       JSON.stringify({ type: "_turn.cancelled", group_id: groupId, turn_id: turnId }),
     )
     .exec();

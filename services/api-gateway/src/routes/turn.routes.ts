@@ -3,7 +3,6 @@ import {
   ConflictError,
   markTurnEnded,
   NotFoundError,
-  publishTurnEnded,
   type TurnEndReason,
   uuidLiteral,
   withGroupLock,
@@ -140,9 +139,9 @@ export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
       );
       if (ended) {
         try {
-          // turn.ended first: after `_turn.cancelled` gateways forward nothing more of the turn
-          await publishTurnEnded(redis, prefix, groupId, turnId, "cancelled");
-          await announceCancel(redis, prefix, groupId, turnId);
+          // turn.ended first, in the same transaction: after `_turn.cancelled` gateways forward
+          // nothing more of the turn
+          await announceCancel(redis, prefix, groupId, turnId, { ended: true });
           await orchestratorQueue.add("advance", { group_id: groupId });
         } catch (err) {
           logger.error(

@@ -245,17 +245,8 @@ export class Hub {
     if (frame.type !== "message") {
       // after a cancel, the turn's only frame still sent is its turn.ended
       if (frame.type !== "turn.ended" && this.isCancelled(g, frame.turn_id)) return undefined;
-      if (frame.type === "turn.started") {
-        // already announced (by a resync, or a retried step): once is enough
-        if (g.turns.has(frame.turn_id)) return undefined;
-        this.noteTurn(g, frame.turn_id, "started");
-      } else if (frame.type === "turn.ended") {
-        if (g.turns.get(frame.turn_id) === "ended") return undefined;
-        this.noteTurn(g, frame.turn_id, "ended");
-        // the cancel's own control frame may be lost (a reconnect between the two publishes)
-        if (frame.reason === "cancelled") this.markCancelled(g, frame.turn_id);
-      }
-      this.broadcast(g, outFrame(frame));
+      if (frame.type === "turn.started" || frame.type === "turn.ended") this.announceTurn(g, frame);
+      else this.broadcast(g, outFrame(frame));
       return undefined;
     }
     const seq = frame.message.seq;
@@ -292,15 +283,28 @@ export class Hub {
       const seen = g.turns.get(t.id);
       const ids = { group_id: g.id, turn_id: t.id };
       if (t.reason === "cancelled") this.markCancelled(g, t.id);
-      if (seen === undefined && t.started_since) {
-        this.noteTurn(g, t.id, "started");
-        this.broadcast(g, outFrame({ type: "turn.started", ...ids, message_id: t.message_id }));
-      }
-      if (t.status === "ended" && seen !== "ended") {
-        this.noteTurn(g, t.id, "ended");
-        this.broadcast(g, outFrame({ type: "turn.ended", ...ids, reason: t.reason ?? "error" }));
-      }
+      if (seen === undefined && t.started_since)
+        this.announceTurn(g, { type: "turn.started", ...ids, message_id: t.message_id });
+      if (t.status === "ended")
+        this.announceTurn(g, { type: "turn.ended", ...ids, reason: t.reason ?? "error" });
     }
+  }
+
+  /**
+   * Sends a turn's `turn.started` or `turn.ended` unless this group already sent it: live frames,
+   * a resync and a retried step may each bring it.
+   */
+  private announceTurn(g: Group, frame: Extract<ServerFrame, { type: "turn.started" | "turn.ended" }>): void {
+    if (frame.type === "turn.started") {
+      if (g.turns.has(frame.turn_id)) return;
+      this.noteTurn(g, frame.turn_id, "started");
+    } else {
+      if (g.turns.get(frame.turn_id) === "ended") return;
+      this.noteTurn(g, frame.turn_id, "ended");
+      // the cancel's control frame may not have come (published before this subscriber was back)
+      if (frame.reason === "cancelled") this.markCancelled(g, frame.turn_id);
+    }
+    this.broadcast(g, outFrame(frame));
   }
 
   private noteTurn(g: Group, turnId: string, what: "started" | "ended"): void {

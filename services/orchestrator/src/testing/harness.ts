@@ -13,7 +13,6 @@ import {
   type Message,
   markTurnEnded,
   ORCHESTRATOR_QUEUE,
-  publishTurnEnded,
   type ResultJob,
   storeUserMessage,
   type ToolJob,
@@ -277,8 +276,7 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
       const ended = await withGroupLock(pool, g.groupId, (client) =>
         markTurnEnded(client, turnId, "cancelled"),
       );
-      if (ended) await publishTurnEnded(redis, prefix, g.groupId, turnId, "cancelled");
-      await announceCancel(redis, prefix, g.groupId, turnId);
+      await announceCancel(redis, prefix, g.groupId, turnId, { ended: ended !== undefined });
       await orchestratorQueue.add("advance", { group_id: g.groupId });
     },
     deliver,
