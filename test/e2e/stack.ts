@@ -94,7 +94,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const o = await startOrchestrator({
         config,
         pool,
-        redis,
         bullmq,
         logger,
         sweepIntervalMs: 0,

@@ -16,18 +16,16 @@ const pool = createPool(databaseUrl, {
   max: 2 * config.ORCHESTRATOR_CONCURRENCY + 4,
   applicationName: "synapse-orchestrator",
 });
-const redis = createRedis(redisUrl, { name: "synapse-orchestrator" });
 const bullmq = createRedis(redisUrl, { bullmq: true, name: "synapse-orchestrator-bullmq" });
 logger.info({ database: redactUrl(databaseUrl), redis: redactUrl(redisUrl) }, "orchestrator starting");
 
-const orchestrator = await startOrchestrator({ config, pool, redis, bullmq, logger });
+const orchestrator = await startOrchestrator({ config, pool, bullmq, logger });
 
 stopOnSignals(logger, async () => {
   try {
     await orchestrator.close(); // waits for running steps (the heartbeat stops with it)
   } finally {
     await pool.end().catch(() => undefined);
-    redis.disconnect();
     bullmq.disconnect();
   }
 });

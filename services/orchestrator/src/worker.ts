@@ -33,9 +33,10 @@ export interface OrchestratorDeps {
    * writes and checkpoint: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2 connections.
    */
   pool: pg.Pool;
-  /** Redis for the heartbeat (frames and jobs go on a producer connection made from `bullmq`). */
-  redis: Redis;
-  /** Redis for BullMQ (created with `createRedis(url, { bullmq: true })`). */
+  /**
+   * Redis for BullMQ (created with `createRedis(url, { bullmq: true })`). Jobs, frames and the
+   * heartbeat go on a producer connection made from it.
+   */
   bullmq: Redis;
   logger?: Logger;
   /**
@@ -70,7 +71,7 @@ export interface Orchestrator {
  * steps through the graph (compiled once here), the sweeper and the heartbeat.
  */
 export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchestrator> {
-  const { config, pool, redis } = deps;
+  const { config, pool } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
   skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
@@ -127,7 +128,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
     logger,
   });
   const stopHeartbeat =
-    deps.heartbeat === false ? async () => undefined : startHeartbeat(redis, prefix, "orchestrator");
+    deps.heartbeat === false ? async () => undefined : startHeartbeat(producer, prefix, "orchestrator");
   logger.info({ prefix, concurrency: config.ORCHESTRATOR_CONCURRENCY }, "orchestrator started");
 
   return {

@@ -157,7 +157,6 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
   const orchestrator = await startOrchestrator({
     config,
     pool,
-    redis,
     bullmq,
     heartbeat: false,
     logger,
