@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { type Job, type JobJson, Worker } from "bullmq";
+import { type Job, type JobJson, type Processor, Worker, type WorkerOptions } from "bullmq";
 
 /**
  * BullMQ's Lua scripts that take a job for a worker, with two changes: the queue's marker is
@@ -47,9 +47,9 @@ const PATCHED = `  local left = 0
     addBaseMarkerIfNeeded(markerKey, false)
   else
     left = ${LAST_JOB}
-    local nextDelayed = rcall("ZRANGE", keyPrefix .. "delayed", 0, 0, "WITHSCORES")
-    if nextDelayed[2] then
-      rcall("ZADD", markerKey, tonumber(nextDelayed[2]) / 0x1000, "1")
+    local nextDelayed = getNextDelayedTimestamp(keyPrefix .. "delayed")
+    if nextDelayed ~= nil then
+      rcall("ZADD", markerKey, nextDelayed, "1")
     end
   end
   return {rcall("HGETALL", jobKey), jobId, 0, left}
@@ -80,9 +80,8 @@ export function bullmqScripts(): Record<string, { lua: string; numberOfKeys: num
   return cached;
 }
 
-/** What the worker's own `moveToActive` uses of BullMQ's internals (bullmq 6.7, checked by a test). */
+/** What {@link JobWorker} uses of BullMQ's private internals (bullmq 6.7, checked by a test). */
 interface WorkerInternals {
-  backend: { moveToActive(token: string, name?: string): Promise<[JobJson?, string?, number?, number?]> };
   updateDelays(limitDelay?: number, delayUntil?: number): void;
   drained: boolean;
 }
@@ -91,24 +90,35 @@ interface WorkerInternals {
  * A BullMQ `Worker` that, having taken the last job of its queue, goes straight back to its blocking
  * wait. Stock BullMQ asks for another job first (with concurrency > 1), and finds none: one Redis
  * round trip per job, and the Lua script behind it, for nothing. The patched scripts say when the
- * job taken was the last (`LAST_JOB`); a job added after that sets the marker the blocking wait
- * returns on. Without the patched scripts, or if an upgrade has moved the internals it uses, it
- * behaves as the stock worker. It does not emit `drained` when it takes the last job (nothing here
- * listens for that event).
+ * job taken was the last (`LAST_JOB`, in the `delayUntil` that BullMQ hands to `updateDelays` right
+ * before `nextJobFromJobData`, whether the job came from `moveToActive` or with the previous job's
+ * completion); a job added after that sets the marker the blocking wait returns on. Without the
+ * patched scripts, or if an upgrade has moved `updateDelays`, it behaves as the stock worker. It
+ * does not emit `drained` when it takes the last job (nothing here listens for that event).
  */
 export class JobWorker extends Worker {
-  protected override async moveToActive(token: string, name?: string): Promise<Job> {
+  #tookLast = false;
+
+  constructor(name: string, processor: Processor | null, opts: WorkerOptions) {
+    super(name, processor, opts);
     const internals = this as unknown as WorkerInternals;
-    if (
-      typeof internals.updateDelays !== "function" ||
-      typeof internals.backend?.moveToActive !== "function" ||
-      typeof internals.drained !== "boolean"
-    )
-      return super.moveToActive(token, name);
-    const [jobData, id, rateLimitDelay, delayUntil] = await internals.backend.moveToActive(token, name);
-    internals.updateDelays(rateLimitDelay, delayUntil);
-    const job = await this.nextJobFromJobData(jobData, id, token);
-    if (job && delayUntil === LAST_JOB) internals.drained = true;
+    const updateDelays = internals.updateDelays;
+    if (typeof updateDelays !== "function") return;
+    internals.updateDelays = (limitDelay, delayUntil) => {
+      this.#tookLast = delayUntil === LAST_JOB;
+      updateDelays.call(this, limitDelay, delayUntil);
+    };
+  }
+
+  protected override async nextJobFromJobData(
+    jobData?: JobJson,
+    jobId?: string,
+    token?: string,
+  ): Promise<Job> {
+    const tookLast = this.#tookLast;
+    this.#tookLast = false;
+    const job = await super.nextJobFromJobData(jobData, jobId, token);
+    if (job && tookLast) (this as unknown as WorkerInternals).drained = true;
     return job;
   }
 }
