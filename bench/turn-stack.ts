@@ -10,7 +10,7 @@ import {
 } from "@synapse/shared";
 import { Queue } from "bullmq";
 import type pg from "pg";
-import { type ServiceName, serviceNodeArgs } from "../scripts/lib/service-process.ts";
+import { type ServiceName, serviceArgs } from "../scripts/lib/service-process.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../test/fakes/llm-server.ts";
 import { insertAgents, insertGroup, insertUser } from "../test/support/seed.ts";
 import type { BenchContext } from "./support.ts";
@@ -32,9 +32,8 @@ function script(req: FakeRequest) {
 const profileDir = process.env.BENCH_PROFILE;
 
 function startService(service: ServiceName, env: NodeJS.ProcessEnv): ChildProcess {
-  const file = `services/${service}/src/main.ts`;
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  return spawn(process.execPath, [...profile, ...serviceNodeArgs(service), path.join(root, file)], {
+  return spawn(process.execPath, [...profile, ...serviceArgs(service)], {
     cwd: root,
     env,
     stdio: ["ignore", process.env.BENCH_LOG_LEVEL ? "inherit" : "ignore", "inherit"],

@@ -3,7 +3,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, createPool, loadConfigOrExit, migrateUp, redactUrl } from "@synapse/shared";
 import { type LocalServer, startPostgres, startRedis } from "./lib/local-services.ts";
-import { serviceNodeArgs } from "./lib/service-process.ts";
+import { serviceArgs } from "./lib/service-process.ts";
 import { clearStackState, writeStackState } from "./lib/stack-state.ts";
 
 /**
@@ -16,9 +16,9 @@ import { clearStackState, writeStackState } from "./lib/stack-state.ts";
 const root = path.resolve(import.meta.dirname, "..");
 const config = loadConfigOrExit();
 const SERVICES = [
-  { name: "gateway", process: "gateway", file: "services/api-gateway/src/main.ts" },
-  { name: "orchestrator", process: "orchestrator", file: "services/orchestrator/src/main.ts" },
-  { name: "worker", process: "execution-worker", file: "services/execution-worker/src/main.ts" },
+  { name: "gateway", process: "gateway" },
+  { name: "orchestrator", process: "orchestrator" },
+  { name: "worker", process: "execution-worker" },
 ] as const;
 
 const say = (line: string) => process.stdout.write(`[synapse] ${line}\n`);
@@ -60,17 +60,13 @@ function prefixLines(stream: NodeJS.ReadableStream | null, name: string, out: No
 }
 
 function run(service: (typeof SERVICES)[number], env: NodeJS.ProcessEnv, restarts = 0): void {
-  const child = spawn(
-    process.execPath,
-    [...serviceNodeArgs(service.process), path.join(root, service.file)],
-    {
-      cwd: root,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      // own process group: a terminal's Ctrl-C reaches only the launcher, which stops services in order
-      detached: true,
-    },
-  );
+  const child = spawn(process.execPath, serviceArgs(service.process), {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    // own process group: a terminal's Ctrl-C reaches only the launcher, which stops services in order
+    detached: true,
+  });
   children.set(service.name, child);
   prefixLines(child.stdout, service.name, process.stdout);
   prefixLines(child.stderr, service.name, process.stderr);

@@ -1,9 +1,25 @@
+import path from "node:path";
+
 /** A Synapse service process. */
 export type ServiceName = "gateway" | "orchestrator" | "execution-worker";
 
+const root = path.resolve(import.meta.dirname, "../..");
+
+/** The composition root (`main.ts`) of each service, from the repository root. */
+const MAIN: Record<ServiceName, string> = {
+  gateway: "services/api-gateway/src/main.ts",
+  orchestrator: "services/orchestrator/src/main.ts",
+  "execution-worker": "services/execution-worker/src/main.ts",
+};
+
+/** The absolute path of a service's `main.ts`. */
+export function serviceMain(service: ServiceName): string {
+  return path.join(root, MAIN[service]);
+}
+
 /**
  * The Node options a service process runs with, wherever it is started (`npm start`, the benches,
- * the end-to-end tests; `package.json`'s `start:*` scripts spell them out too):
+ * the end-to-end tests; `package.json`'s `start:*` scripts spell them out too and must say the same):
  * - `--import tsx`: the TypeScript sources run as they are;
  * - for the orchestrator and the execution worker, `--max-semi-space-size=32`: a young generation
  *   of up to 32 MiB per semi-space instead of 16. Turn steps allocate many short-lived objects
@@ -15,4 +31,9 @@ export type ServiceName = "gateway" | "orchestrator" | "execution-worker";
 export function serviceNodeArgs(service: ServiceName): string[] {
   const heap = service === "gateway" ? [] : ["--max-semi-space-size=32"];
   return [...heap, "--import", "tsx"];
+}
+
+/** The arguments of `node` (process.execPath) that run a service: its options, then its `main.ts`. */
+export function serviceArgs(service: ServiceName): string[] {
+  return [...serviceNodeArgs(service), serviceMain(service)];
 }

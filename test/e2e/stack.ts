@@ -15,7 +15,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
-import { serviceNodeArgs } from "../../scripts/lib/service-process.ts";
+import { serviceArgs } from "../../scripts/lib/service-process.ts";
 import { buildApp } from "../../services/api-gateway/src/app.ts";
 import { type ExecutionWorker, startExecutionWorker } from "../../services/execution-worker/src/index.ts";
 import { type Orchestrator, startOrchestrator } from "../../services/orchestrator/src/index.ts";
@@ -159,24 +159,20 @@ export function spawnService(
   service: "orchestrator" | "execution-worker",
 ): { child: ChildProcess; exited: Promise<unknown> } {
   const c = stack.config;
-  const child = spawn(
-    process.execPath,
-    [...serviceNodeArgs(service), path.join(root, `services/${service}/src/main.ts`)],
-    {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: "test",
-        LOG_LEVEL: "warn",
-        DATABASE_URL: c.DATABASE_URL,
-        REDIS_URL: c.REDIS_URL,
-        QUEUE_PREFIX: c.QUEUE_PREFIX,
-        SECRET_KEY: c.SECRET_KEY,
-        ...stack.fake.env,
-      },
-      stdio: ["ignore", "inherit", "inherit"],
+  const child = spawn(process.execPath, serviceArgs(service), {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "test",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: c.DATABASE_URL,
+      REDIS_URL: c.REDIS_URL,
+      QUEUE_PREFIX: c.QUEUE_PREFIX,
+      SECRET_KEY: c.SECRET_KEY,
+      ...stack.fake.env,
     },
-  );
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   return { child, exited: new Promise((r) => child.once("exit", r)) };
 }
 
