@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Annotation, MemorySaver, StateGraph } from "@langchain/langgraph";
 import { ChatOpenAI } from "@langchain/openai";
-import { createRedis, insertMessage, publishFrame, uuidLiteral } from "@synapse/shared";
+import { createRedis, insertMessage, publishFrame, withGroupLock } from "@synapse/shared";
 import { Queue, Worker } from "bullmq";
 import type pg from "pg";
 import { loadCallContext } from "../services/execution-worker/src/agents.ts";
@@ -94,9 +94,10 @@ export function llmCaller(baseURL: string): (n: number) => Promise<number[]> {
  * Parts a step adds to the I/O floor, each timed on its own in this (otherwise idle) process:
  * - `graph`: one LangGraph invoke of a one-node StateGraph (MemorySaver: the engine without I/O;
  *   the floor already has the checkpoint write). The issue asks for a LangGraph step per event.
- * - `lock`: the round trip that begins a transaction and takes the group's advisory lock, this
- *   design's way to run one turn per group and gather results atomically (the services read the
- *   step's state in that same round trip; the commit goes with the checkpoint write).
+ * - `lock`: `withGroupLock` up to its callback (a pooled connection and the round trip that begins
+ *   a transaction and takes the group's advisory lock), this design's way to run one turn per
+ *   group and gather results atomically (the services read the step's state in that same round
+ *   trip; the commit goes with the checkpoint write).
  * - `context`: this design's read of an LLM call's context (the team and the last 40 stored
  *   messages), by the worker before the call.
  * `sample(n)` returns the n times of each part, in ms.
@@ -109,7 +110,6 @@ export async function startStepParts(pool: pg.Pool) {
     .addEdge("step", "__end__")
     .compile({ checkpointer: new MemorySaver() });
   const group = await makeGroup(pool, 40);
-  const lockSql = `begin; select pg_advisory_xact_lock(hashtextextended(${uuidLiteral(group.groupId)}, 4242))`;
   let thread = randomUUID();
   let steps = 0;
   return {
@@ -122,15 +122,10 @@ export async function startStepParts(pool: pg.Pool) {
         await graph.invoke({ n: i }, { configurable: { thread_id: thread }, durability: "exit" });
         out.graph.push(performance.now() - t0);
 
-        const client = await pool.connect();
-        try {
-          t0 = performance.now();
-          await client.query(lockSql);
+        t0 = performance.now();
+        await withGroupLock(pool, group.groupId, async () => {
           out.lock.push(performance.now() - t0);
-          await client.query("commit");
-        } finally {
-          client.release();
-        }
+        });
 
         t0 = performance.now();
         await loadCallContext(pool, { group_id: group.groupId, turn_id: randomUUID(), until_seq: 40 }, 40);

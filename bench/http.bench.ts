@@ -7,12 +7,10 @@ import {
   defaultJobOptions,
   loadConfig,
   ORCHESTRATOR_QUEUE,
-  publishFrame,
-  storeUserMessage,
 } from "@synapse/shared";
 import { Queue } from "bullmq";
 import { buildApp } from "../services/api-gateway/src/app.ts";
-import { type Bench, type BenchRow, percentile } from "./support.ts";
+import { type Bench, type BenchRow, percentile, postAsGateway } from "./support.ts";
 
 /**
  * POST /groups/{id}/messages (SPEC §3, issue 3) through the whole gateway — HTTP, JWT, membership,
@@ -104,14 +102,10 @@ const bench: Bench = async (ctx) => {
 
     // the floor: the route's writes, without HTTP, auth, membership, rate limit or validation
     const direct = async (groupId: string) => {
-      const message = await storeUserMessage(pool, {
-        group_id: groupId,
-        user_id: user.id!,
-        sender_alias: email,
-        content: "hello from the bench",
-      });
-      await publishFrame(redis, prefix, groupId, { type: "message", message });
-      await queue.add("advance", { group_id: groupId });
+      await postAsGateway(
+        { pool, redis, queue, prefix },
+        { groupId, userId: user.id!, senderAlias: email, content: "hello from the bench" },
+      );
     };
     await floor(() => direct(floorGroup), WARMUP_S);
     const raw = await floor(() => direct(floorGroup), DURATION_S);

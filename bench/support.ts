@@ -1,7 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createPool, migrateUp } from "@synapse/shared";
+import {
+  createPool,
+  type createRedis,
+  type Message,
+  migrateUp,
+  publishFrame,
+  storeUserMessage,
+} from "@synapse/shared";
+import type { Queue } from "bullmq";
+import type pg from "pg";
 import { startPostgres, startRedis } from "../scripts/lib/local-services.ts";
 
 /** One line of the report: a figure, and where it has one, the baseline measured in the same run. */
@@ -68,3 +77,24 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const median = (values: number[]) => percentile(values, 50);
+
+/**
+ * What the gateway's message route does once its checks have passed: store the message with its
+ * turn, publish it, enqueue the turn's start (`stored` runs between the store and the publish).
+ */
+export async function postAsGateway(
+  deps: { pool: pg.Pool; redis: ReturnType<typeof createRedis>; queue: Queue; prefix: string },
+  post: { groupId: string; userId: string; senderAlias: string; content: string },
+  stored?: (message: Message) => void,
+): Promise<Message> {
+  const message = await storeUserMessage(deps.pool, {
+    group_id: post.groupId,
+    user_id: post.userId,
+    sender_alias: post.senderAlias,
+    content: post.content,
+  });
+  stored?.(message);
+  await publishFrame(deps.redis, deps.prefix, post.groupId, { type: "message", message });
+  await deps.queue.add("advance", { group_id: post.groupId });
+  return message;
+}

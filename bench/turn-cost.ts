@@ -13,20 +13,32 @@ import { startTurnStack } from "./turn-stack.ts";
 const turns = Number(process.argv[2] ?? 300);
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-/** [ppid, user + system CPU ms] of a live process, from /proc/<pid>/stat. */
-function stat(pid: number): [number, number] | undefined {
+/**
+ * [ppid, user + system CPU ms, the same of its children that have exited] of a live process, from
+ * /proc/<pid>/stat.
+ */
+function stat(pid: number): [number, number, number] | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return [Number(fields[1]), (Number(fields[11]) + Number(fields[12])) * TICK_MS];
+    return [
+      Number(fields[1]),
+      (Number(fields[11]) + Number(fields[12])) * TICK_MS,
+      (Number(fields[13]) + Number(fields[14])) * TICK_MS,
+    ];
   } catch {
     return undefined; // gone
   }
 }
 
-/** CPU ms of `pid` and, with `children`, of its live children (PostgreSQL's backends). */
+/**
+ * CPU ms of `pid` and, with `children`, of its children (PostgreSQL's backends and workers): the
+ * live ones, and those that exited (a backend or autovacuum worker that ends during the figures
+ * takes its CPU with it from the live sum; the parent's account of its reaped children keeps it).
+ */
 function cpuMs(pid: number | undefined, children = false): number {
   if (pid === undefined) return Number.NaN;
-  let total = stat(pid)?.[1] ?? 0;
+  const own = stat(pid);
+  let total = (own?.[1] ?? 0) + (children ? (own?.[2] ?? 0) : 0);
   if (children)
     for (const entry of readdirSync("/proc")) {
       if (!/^\d+$/.test(entry)) continue;

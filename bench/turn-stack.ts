@@ -1,19 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import {
-  createPool,
-  createRedis,
-  defaultJobOptions,
-  ORCHESTRATOR_QUEUE,
-  publishFrame,
-  storeUserMessage,
-} from "@synapse/shared";
+import { createPool, createRedis, defaultJobOptions, ORCHESTRATOR_QUEUE } from "@synapse/shared";
 import { Queue } from "bullmq";
 import type pg from "pg";
 import { type ServiceName, serviceArgs } from "../scripts/lib/service-process.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../test/fakes/llm-server.ts";
 import { insertAgents, insertGroup, insertUser } from "../test/support/seed.ts";
-import type { BenchContext } from "./support.ts";
+import { type BenchContext, postAsGateway } from "./support.ts";
 
 /**
  * The stack a turn bench drives: the real orchestrator and execution-worker processes, an instant
@@ -108,17 +101,15 @@ export async function startTurnStack(ctx: BenchContext): Promise<TurnStack> {
     makeGroup: (history = 0) => makeGroup(pool, history),
     async turn(g) {
       const t0 = performance.now();
-      const message = await storeUserMessage(pool, {
-        group_id: g.groupId,
-        user_id: g.userId,
-        sender_alias: "bench",
-        content: "a question",
-      });
+      let ended: Promise<string> | undefined;
+      const message = await postAsGateway(
+        { pool, redis, queue, prefix },
+        { groupId: g.groupId, userId: g.userId, senderAlias: "bench", content: "a question" },
+        // listening before the turn can start
+        (m) => (ended = new Promise<string>((resolve) => waiters.set(m.turn_id!, resolve))),
+      );
       const turnId = message.turn_id!;
-      const ended = new Promise<string>((resolve) => waiters.set(turnId, resolve));
-      await publishFrame(redis, prefix, g.groupId, { type: "message", message });
-      await queue.add("advance", { group_id: g.groupId });
-      const reason = await ended;
+      const reason = await ended!;
       waiters.delete(turnId);
       if (reason !== "completed") throw new Error(`bench turn ended ${reason}`);
       return performance.now() - t0;
