@@ -139,20 +139,26 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
     const chunkDelayMs = reply.chunkDelayMs ?? 0;
     // paced chunks go out one by one; an instant reply goes out in one write, as a server that has
     // the whole reply would send it (per-chunk writes cost the bench ~1 ms of CPU per call here)
-    if (chunkDelayMs > 0) res.flushHeaders();
-    else res.socket?.cork();
-    const sse = new SseWriter(res, chunkDelayMs);
-    res.on("close", () => {
-      sse.gone = true;
-    });
-    if (provider === "openai") await streamOpenAI(sse, p, model, body.stream_options?.include_usage === true);
-    else if (provider === "anthropic") await streamAnthropic(sse, p, model);
-    else await streamGemini(sse, p);
-    if (!sse.gone) {
-      finished = true;
-      res.end();
+    const socket = chunkDelayMs > 0 ? undefined : res.socket;
+    if (socket) socket.cork();
+    else res.flushHeaders();
+    try {
+      const sse = new SseWriter(res, chunkDelayMs);
+      res.on("close", () => {
+        sse.gone = true;
+      });
+      if (provider === "openai")
+        await streamOpenAI(sse, p, model, body.stream_options?.include_usage === true);
+      else if (provider === "anthropic") await streamAnthropic(sse, p, model);
+      else await streamGemini(sse, p);
+      if (!sse.gone) {
+        finished = true;
+        res.end();
+      }
+    } finally {
+      // a writer that throws must not leave the keep-alive socket corked
+      socket?.uncork();
     }
-    if (chunkDelayMs === 0) res.socket?.uncork();
   }
 
   const server = http.createServer((req, res) => {

@@ -38,9 +38,9 @@ export async function insertGroup(
 }
 
 /**
- * Agents of a group, in order (defaults: the `demo` provider and model, and the database's own:
- * no role prompt, temperature 0.7, no tools; one named "Orchestrator" is the Orchestrator unless
- * `is_orchestrator` says otherwise).
+ * Agents of a group, in order. Defaults: the `demo` provider and model; one named "Orchestrator"
+ * is the Orchestrator unless `is_orchestrator` says otherwise; any other column not given takes
+ * the database's default.
  */
 export async function insertAgents(
   pool: pg.Pool,
@@ -49,23 +49,21 @@ export async function insertAgents(
 ): Promise<AgentRow[]> {
   const rows: AgentRow[] = [];
   for (const a of agents) {
-    const isOrchestrator = a.is_orchestrator ?? a.alias === "Orchestrator";
+    const { group_id: _, ...given } = a;
+    const values: Record<string, unknown> = {
+      provider: "demo",
+      model: "demo",
+      is_orchestrator: a.alias === "Orchestrator",
+      ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+      group_id: groupId,
+    };
+    const columns = Object.keys(values);
     // created one after another: created_at orders them as listed
     const { rows: inserted } = await pool.query<AgentRow>(
-      `insert into agents (id, group_id, alias, role_prompt, provider, model, temperature, tools, is_orchestrator)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      `insert into agents (${columns.join(", ")})
+       values (${columns.map((_c, i) => `$${i + 1}`).join(", ")})
        returning ${AGENT_COLUMNS}`,
-      [
-        a.id ?? randomUUID(),
-        groupId,
-        a.alias,
-        a.role_prompt ?? "",
-        a.provider ?? "demo",
-        a.model ?? "demo",
-        a.temperature ?? 0.7,
-        a.tools ?? [],
-        isOrchestrator,
-      ],
+      Object.values(values),
     );
     rows.push(inserted[0]!);
   }

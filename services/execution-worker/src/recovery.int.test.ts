@@ -3,7 +3,7 @@ import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
 import { createPool, jobIds } from "@synapse/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
-import { addMessage, llmJob, QueueDriver, seedGroup, sleep } from "./test-fixtures.ts";
+import { addMessage, llmJob, QueueDriver, seedGroup, sleep, startWorkerUnderTest } from "./test-fixtures.ts";
 import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
 const res = testResources();
@@ -58,10 +58,9 @@ describe("crash recovery", () => {
     const config = testConfig();
     const deadPool = createPool("postgres://nobody@127.0.0.1:1/none", { max: 1 });
     closers.push(() => deadPool.end());
-    const w = await startExecutionWorker({ config, pool: deadPool });
+    const w = await startWorkerUnderTest(deadPool, config);
     closers.push(() => w.close());
-    const driver = new QueueDriver(testUrls().redisUrl, config.QUEUE_PREFIX);
-    closers.push(() => driver.close());
+    const { driver } = w;
     const g = await seedGroup(res.pool, { agents: [{ alias: "A" }] });
     const job = llmJob(g, g.agents[0]!, 0);
     await driver.exec.add("llm", job, { jobId: jobIds.llm(job.dispatch_id), attempts: 1 });
