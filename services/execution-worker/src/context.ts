@@ -57,7 +57,8 @@ export function isOwnMessage(m: ContextRow, agent: { alias: string; id?: string 
  * The system prompt is not included: the caller puts it first.
  */
 export function buildHistory(rows: readonly ContextRow[], opts: HistoryOptions): BaseMessage[] {
-  const isOwn = (m: ContextRow) => isOwnMessage(m, { alias: opts.self, id: opts.selfId });
+  const self = { alias: opts.self, id: opts.selfId };
+  const isOwn = (m: ContextRow) => isOwnMessage(m, self);
   const results = new Map<string, ContextRow>();
   for (const m of rows)
     if (m.sender_type === "tool" && m.tool_call_id && !results.has(m.tool_call_id))

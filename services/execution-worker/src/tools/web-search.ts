@@ -1,4 +1,4 @@
-import { type Deadline, withDeadline } from "../deadline.ts";
+import { withDeadline } from "../deadline.ts";
 
 /** Options of {@link webSearch}. */
 export interface WebSearchOptions {
@@ -29,47 +29,42 @@ export async function webSearch(query: string, maxResults: number, opts: WebSear
   const base = (opts.baseUrl ?? "https://api.tavily.com").replace(/\/+$/, "");
   const deadline = withDeadline(opts.signal, opts.timeoutMs ?? 30_000);
   try {
-    return await search(`${base}/search`, query, maxResults, opts, deadline);
+    let res: Response;
+    try {
+      res = await fetch(`${base}/search`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${opts.apiKey}` },
+        body: JSON.stringify({
+          query,
+          max_results: maxResults,
+          search_depth: "basic",
+          include_answer: false,
+        }),
+        signal: deadline.signal,
+      });
+    } catch (err) {
+      if (opts.signal.aborted) throw err;
+      throw new WebSearchError(
+        deadline.timedOut ? "web_search timed out" : "web_search failed: Tavily is unreachable",
+      );
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      const why = res.status === 401 || res.status === 403 ? " (check TAVILY_API_KEY)" : "";
+      throw new WebSearchError(`web_search failed: Tavily answered HTTP ${res.status}${why}`);
+    }
+    const body = (await res.json().catch(() => undefined)) as
+      | { answer?: string; results?: TavilyResult[] }
+      | undefined;
+    if (!body || !Array.isArray(body.results))
+      throw new WebSearchError("web_search failed: unreadable answer from Tavily");
+    if (body.results.length === 0) return `No results for "${query}".`;
+    const lines = body.results.map(
+      (r, i) =>
+        `${i + 1}. ${r.title ?? "(untitled)"} — ${r.url ?? ""}\n   ${(r.content ?? "").replace(/\s+/g, " ").slice(0, 500)}`,
+    );
+    return `${body.answer ? `Answer: ${body.answer}\n\n` : ""}Results for "${query}":\n${lines.join("\n")}`;
   } finally {
     deadline.release();
   }
-}
-
-async function search(
-  url: string,
-  query: string,
-  maxResults: number,
-  opts: WebSearchOptions,
-  deadline: Deadline,
-): Promise<string> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${opts.apiKey}` },
-      body: JSON.stringify({ query, max_results: maxResults, search_depth: "basic", include_answer: false }),
-      signal: deadline.signal,
-    });
-  } catch (err) {
-    if (opts.signal.aborted) throw err;
-    throw new WebSearchError(
-      deadline.timedOut ? "web_search timed out" : "web_search failed: Tavily is unreachable",
-    );
-  }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    const why = res.status === 401 || res.status === 403 ? " (check TAVILY_API_KEY)" : "";
-    throw new WebSearchError(`web_search failed: Tavily answered HTTP ${res.status}${why}`);
-  }
-  const body = (await res.json().catch(() => undefined)) as
-    | { answer?: string; results?: TavilyResult[] }
-    | undefined;
-  if (!body || !Array.isArray(body.results))
-    throw new WebSearchError("web_search failed: unreadable answer from Tavily");
-  if (body.results.length === 0) return `No results for "${query}".`;
-  const lines = body.results.map(
-    (r, i) =>
-      `${i + 1}. ${r.title ?? "(untitled)"} — ${r.url ?? ""}\n   ${(r.content ?? "").replace(/\s+/g, " ").slice(0, 500)}`,
-  );
-  return `${body.answer ? `Answer: ${body.answer}\n\n` : ""}Results for "${query}":\n${lines.join("\n")}`;
 }
