@@ -4,7 +4,7 @@ export * from "./catalog.ts";
 export * from "./config.ts";
 export { MIGRATIONS_DIR, migrateDown, migrateUp } from "./db/migrate.ts";
 export { createPool, inTransaction, pgCode } from "./db/pool.ts";
-export { preparesFor, SqlStatement } from "./db/prepared.ts";
+export { SqlStatement } from "./db/prepared.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./graph-state.ts";

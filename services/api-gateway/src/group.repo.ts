@@ -8,6 +8,7 @@ import {
 } from "@synapse/shared";
 import type pg from "pg";
 import { type GroupRole, groupRole } from "./access.ts";
+import type { AgentCreate } from "./agent.schemas.ts";
 import type { GroupDetailOut, MemberOut, ParticipantOut } from "./schemas.ts";
 
 type Db = pg.Pool | pg.PoolClient;
@@ -30,8 +31,8 @@ export async function requireRole(
 
 export const toMember = (r: AgentRow): MemberOut => ({ ...r, temperature: Number(r.temperature) });
 
-/** What an agent is made of, validated (see agent.schemas.ts): its row without the ids. */
-export type AgentInput = Omit<AgentRow, "id" | "group_id" | "is_orchestrator">;
+/** What an agent is made of: a validated AgentCreate body (agent.schemas.ts). */
+export type AgentInput = AgentCreate;
 
 /** Maps the per-group unique alias index to 409 `alias_taken` (and a group deleted meanwhile to 404). */
 export function aliasConflict(err: unknown, alias: string | undefined): unknown {

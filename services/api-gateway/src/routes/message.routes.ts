@@ -103,8 +103,9 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
           const first = await byIdempotencyKey(userId, key);
           if (first) return reply.code(202).send(replay(first, groupId));
         }
-        // a group deleted while this post waited for its row comes out as NotFoundError (checked by
-        // the insert, not up front: a share lock on the group row would make every post contend)
+        // a group deleted while this post waited for its row: storeUserMessage finds no group row to
+        // take a seq from and throws NotFoundError (not checked up front: a share lock on the group
+        // row would make every post contend)
         throw err;
       }
 

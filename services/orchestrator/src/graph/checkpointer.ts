@@ -9,9 +9,10 @@ export interface GraphStore {
   /** Deletes state left by turns that ended or no longer exist (a crash between a turn's end and its clean-up). */
   collect(): Promise<void>;
   /**
-   * When the state lives in the orchestrator's database: statements without parameters that the
-   * turn lifecycle runs in round trips it makes anyway (under the group lock), so that a step
-   * issues no statement of its own to read or delete a thread.
+   * When the state lives in the orchestrator's database: SQL that the turn lifecycle runs in round
+   * trips it makes anyway (under the group lock), so that a step issues no statement of its own to
+   * read or delete a thread. Where a statement takes a thread id, it is given as SQL (a literal, a
+   * parameter such as `$1` of a prepared statement, or a column of the enclosing query).
    */
   sql?: {
     /** Selects the latest checkpoint of the thread `threadIdSql` evaluates to; its rows go to `prime`. */

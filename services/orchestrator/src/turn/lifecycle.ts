@@ -149,10 +149,10 @@ export class TurnRunner {
   async onResult(job: ResultJob): Promise<void> {
     const { group_id: groupId, turn_id: turnId } = job;
     const sql = this.deps.store.sql;
-    const { turnRow: turnRowSql, checkpoint: checkpointSql, hasQueued } = this.#reads;
-    const reads = [turnRowSql.execute(uuid(turnId), uuid(groupId))];
-    if (sql && checkpointSql)
-      reads.push(checkpointSql.execute(uuid(turnId)), hasQueued.execute(uuid(groupId)));
+    const reads = [this.#reads.turnRow.execute(uuid(turnId), uuid(groupId))];
+    // the checkpoint statement exists only when the store has SQL
+    if (this.#reads.checkpoint)
+      reads.push(this.#reads.checkpoint.execute(uuid(turnId)), this.#reads.hasQueued.execute(uuid(groupId)));
     await this.#locked(groupId, reads, async (client, [turnRow, checkpoint, queued], ctx) => {
       // no queued turn when the lock was taken: one queued later gets its own \`advance\`
       ctx.noQueued = queued?.rows[0]?.queued === false;
