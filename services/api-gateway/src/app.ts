@@ -3,6 +3,7 @@ import { requireUrls } from "@synapse/shared";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { authenticate } from "./auth/authenticate.ts";
+import { clientErrorHandler } from "./client-errors.ts";
 import type { App, GatewayDeps, RouteContext } from "./deps.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { registerOpenApi } from "./openapi.ts";
@@ -49,6 +50,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     // a hop count is supported at run time though the type omits it
     trustProxy: config.TRUST_PROXY as boolean | string,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
