@@ -1,22 +1,14 @@
 /**
- * One entry point for container images: `tsx scripts/role.ts gateway|orchestrator|worker|migrate`.
- * Each role is the same composition root that `npm run start:<role>` runs.
+ * One entry point for container images and the production build:
+ * `node dist/role.js gateway|orchestrator|worker|migrate` (or `tsx scripts/role.ts …` from source).
  */
-import { pathToFileURL } from "node:url";
-import { type ServiceName, serviceMain } from "./lib/service-process.ts";
+import { isRole, roles } from "./lib/roles.ts";
 
-const roles: Record<string, ServiceName> = {
-  gateway: "gateway",
-  orchestrator: "orchestrator",
-  worker: "execution-worker",
-};
 const role = process.argv[2] ?? "";
-if (role === "migrate") {
-  process.argv.splice(2, 1, "migrate");
-  await import("./db.ts");
-} else if (roles[role]) {
-  await import(pathToFileURL(serviceMain(roles[role])).href);
-} else {
-  process.stderr.write(`usage: role.ts ${[...Object.keys(roles), "migrate"].join("|")}\n`);
+if (!isRole(role)) {
+  process.stderr.write(`usage: role ${Object.keys(roles).join("|")}\n`);
   process.exit(2);
 }
+// db.ts reads its command where the role stands: `role migrate` is `db.ts migrate`
+if (role === "migrate") process.argv.splice(2, 1, "migrate");
+await roles[role]();

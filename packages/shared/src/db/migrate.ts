@@ -1,10 +1,16 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type pg from "pg";
 
-/** Folder of versioned migrations: `NNNN_name.sql` (up) with an optional `NNNN_name.down.sql`. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
+/**
+ * Folder of versioned migrations: `NNNN_name.sql` (up) with an optional `NNNN_name.down.sql`.
+ * Found through the package, not this file's path, so that the bundled build finds it too.
+ */
+export const MIGRATIONS_DIR = path.join(
+  path.dirname(createRequire(import.meta.url).resolve("@synapse/shared/package.json")),
+  "migrations",
+);
 
 interface Migration {
   version: string;
