@@ -113,6 +113,9 @@ const schema = z.object({
 
 type Raw = z.infer<typeof schema>;
 
+/** Every variable the configuration reads (deployment files are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 /** The typed configuration of every Synapse process. Built once by {@link loadConfig}. */
 export interface Config
   extends Omit<
