@@ -19,4 +19,11 @@ describe("ids", () => {
     }
     expect(uuidFromName("a")).not.toBe(uuidFromName("b"));
   });
+
+  it("are the ids earlier releases derived (turns in flight across an upgrade keep theirs)", () => {
+    expect(uuidFromName("a")).toBe("da05ec3b-040c-59f5-b906-6bb646d11e32");
+    expect(dispatchId("0b6c3c1e-7c1a-4f3e-9a43-3f3f1f7d9a10", "start", 0)).toBe(
+      "e35ef426-4f68-591f-baeb-ea2986ba8951",
+    );
+  });
 });

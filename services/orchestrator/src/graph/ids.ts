@@ -1,18 +1,17 @@
-import { createHash } from "node:crypto";
-
-/** Namespace of every id the orchestrator derives (a fixed random UUID, as RFC 9562 §5.5 wants). */
-const NAMESPACE = Buffer.from("6f1c2b9e4d7a4e0f9b3c8a5d2e1f0a7b", "hex");
+import { v5 } from "uuid";
 
 /**
- * A name-based UUID (version 5: SHA-1 of a namespace and `name`). The same name always gives the
- * same id, so a retried step adds the same jobs and stores the same messages.
+ * Namespace of every id the orchestrator derives (a fixed random UUID). Never change it: turns in
+ * flight across an upgrade must derive the same ids as before.
+ */
+const NAMESPACE = "6f1c2b9e-4d7a-4e0f-9b3c-8a5d2e1f0a7b";
+
+/**
+ * A name-based UUID (version 5). The same name always gives the same id, so a retried step adds
+ * the same jobs and stores the same messages.
  */
 export function uuidFromName(name: string): string {
-  const hash = createHash("sha1").update(NAMESPACE).update(name, "utf8").digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return v5(name, NAMESPACE);
 }
 
 /**
