@@ -109,6 +109,12 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default("synapse"),
   SYNAPSE_DATA_DIR: z.string().min(1).default("./.synapse"),
+  /** The orchestrator and the worker serve `/metrics` on this port; unset: not served. */
+  METRICS_PORT: intIn(1, 65_535).optional(),
+  /** OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset: no traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** Message text and prompts on spans; off by default (they may hold personal data). */
+  OTEL_CAPTURE_CONTENT: flag.default(false),
 });
 
 type Raw = z.infer<typeof schema>;

@@ -13,6 +13,7 @@ import { groupRoutes } from "./routes/group.routes.ts";
 import { healthRoutes } from "./routes/health.routes.ts";
 import { memberRoutes } from "./routes/member.routes.ts";
 import { messageRoutes } from "./routes/message.routes.ts";
+import { metricsRoutes, observeRequest } from "./routes/metrics.routes.ts";
 import { participantRoutes } from "./routes/participant.routes.ts";
 import { systemRoutes } from "./routes/system.routes.ts";
 import { turnRoutes } from "./routes/turn.routes.ts";
@@ -31,6 +32,7 @@ const ROUTES = [
   messageRoutes,
   turnRoutes,
   systemRoutes,
+  metricsRoutes,
 ];
 
 /**
@@ -56,6 +58,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("userId", "");
   registerErrorHandling(app);
+  app.addHook("onResponse", observeRequest);
   await registerSecurity(app, config);
   await registerOpenApi(app);
 

@@ -9,6 +9,7 @@ import {
   startHeartbeat,
   stopOnSignals,
 } from "@synapse/shared";
+import { startTelemetry } from "@synapse/shared/telemetry/start";
 import { Queue } from "bullmq";
 import { buildApp } from "./app.ts";
 
@@ -16,6 +17,7 @@ import { buildApp } from "./app.ts";
 const { config, databaseUrl, redisUrl } = loadServiceConfig();
 const logger = createLogger(config, "gateway");
 
+const telemetry = await startTelemetry(config, "gateway", logger, { serve: false });
 const pool = createPool(databaseUrl, { applicationName: "synapse-gateway" });
 const redis = createRedis(redisUrl, { name: "synapse-gateway" });
 const queueConnection = createRedis(redisUrl, { bullmq: true, name: "synapse-gateway-queue" });
@@ -40,4 +42,5 @@ stopOnSignals(logger, async () => {
   queueConnection.disconnect();
   await redis.quit();
   await pool.end();
+  await telemetry.close();
 });

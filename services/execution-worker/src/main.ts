@@ -1,4 +1,5 @@
 import { createLogger, createPool, loadServiceConfig, redactUrl, stopOnSignals } from "@synapse/shared";
+import { startTelemetry } from "@synapse/shared/telemetry/start";
 import { startExecutionWorker } from "./worker.ts";
 
 /** Composition root of the execution-worker process (`npm run start:worker`). */
@@ -11,10 +12,12 @@ const pool = createPool(databaseUrl, {
   max: Math.min(50, config.WORKER_CONCURRENCY + 4),
   applicationName: "synapse-worker",
 });
+const telemetry = await startTelemetry(config, "worker", logger, { serve: true });
 const worker = await startExecutionWorker({ config, pool, redisUrl, logger });
 logger.info({ redis: redactUrl(redisUrl) }, "execution worker started");
 
 stopOnSignals(logger, async () => {
   await worker.close(); // lets active jobs finish, leaves the heartbeat set
   await pool.end();
+  await telemetry.close();
 });

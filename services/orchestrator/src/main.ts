@@ -6,6 +6,7 @@ import {
   redactUrl,
   stopOnSignals,
 } from "@synapse/shared";
+import { startTelemetry } from "@synapse/shared/telemetry/start";
 import { startOrchestrator } from "./worker.ts";
 
 /** Composition root of the orchestrator process (`npm run start:orchestrator`). */
@@ -19,6 +20,7 @@ const pool = createPool(databaseUrl, {
 const bullmq = createRedis(redisUrl, { bullmq: true, name: "synapse-orchestrator-bullmq" });
 logger.info({ database: redactUrl(databaseUrl), redis: redactUrl(redisUrl) }, "orchestrator starting");
 
+const telemetry = await startTelemetry(config, "orchestrator", logger, { serve: true });
 const orchestrator = await startOrchestrator({ config, pool, bullmq, logger });
 
 stopOnSignals(logger, async () => {
@@ -27,5 +29,6 @@ stopOnSignals(logger, async () => {
   } finally {
     await pool.end().catch(() => undefined);
     bullmq.disconnect();
+    await telemetry.close();
   }
 });
