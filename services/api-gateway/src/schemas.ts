@@ -1,3 +1,4 @@
+import { parseDecimalInt } from "@synapse/shared";
 import { z } from "zod";
 
 /**
@@ -11,6 +12,22 @@ export const id = () => z.guid({ error: "must be a UUID" });
 /** A string PostgreSQL can store as text: NUL characters are refused (422), not a 500 at insert. */
 export const noNul = (s: string) => !s.includes("\0");
 export const text = () => z.string().refine(noNul, "must not contain NUL characters");
+
+/**
+ * An integer of a query string or a path: decimal digits only (no sign, space, fraction, exponent,
+ * or 0x/0b prefix), within `[min, max]`, documented as such.
+ */
+export const decimalInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a decimal integer (digits only)")
+    .transform((s, ctx) => {
+      const n = parseDecimalInt(s, min, max);
+      if (n !== undefined) return n;
+      ctx.addIssue({ code: "custom", message: `must be from ${min} to ${max}` });
+      return z.NEVER;
+    })
+    .meta({ type: "integer", minimum: min, maximum: max });
 
 export const errorSchema = z
   .object({
