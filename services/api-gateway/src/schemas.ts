@@ -9,9 +9,17 @@ import { z } from "zod";
 /** Any 8-4-4-4-12 hex id (what PostgreSQL accepts); anything else is a malformed id → 422. */
 export const id = () => z.guid({ error: "must be a UUID" });
 
-/** A string PostgreSQL can store as text: NUL characters are refused (422), not a 500 at insert. */
+/**
+ * Every text field of a request: a string PostgreSQL can store in `text` and in `jsonb` alike, and
+ * a turn can carry through its steps. NUL characters and lone surrogates (half of a character
+ * outside the BMP, e.g. "\ud800" in JSON) are refused with 422 naming the field, not stored.
+ */
 export const noNul = (s: string) => !s.includes("\0");
-export const text = () => z.string().refine(noNul, "must not contain NUL characters");
+export const text = () =>
+  z
+    .string()
+    .refine(noNul, "must not contain NUL characters")
+    .refine((s) => s.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
 
 /**
  * An integer of a query string or a path: decimal digits only (no sign, space, fraction, exponent,

@@ -11,8 +11,9 @@ const email = z
   .email()
   .max(254)
   .refine(noNul, "must not contain NUL characters")
+  .refine((s) => s.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
   .describe("Stored as given; unique ignoring case");
-const password = z.string().min(8).max(1024);
+const password = text().min(8).max(1024);
 
 const userSchema = z.object({ id: id(), email: z.string() }).meta({ id: "User" });
 const tokenSchema = z
@@ -25,16 +26,16 @@ const tokenSchema = z
 
 const loginJson = z.strictObject({
   email: text().min(1).max(254),
-  password: z.string().min(1).max(1024),
+  password: text().min(1).max(1024),
 });
 /** The OAuth2 password-flow form (what Swagger UI's Authorize dialog and OAuth2 clients send). */
 const loginForm = z.strictObject({
   username: text().min(1).max(254).describe("The email"),
-  password: z.string().min(1).max(1024),
+  password: text().min(1).max(1024),
   grant_type: z.literal("password").optional(),
-  scope: z.string().max(1000).optional(),
-  client_id: z.string().max(1000).optional(),
-  client_secret: z.string().max(1000).optional(),
+  scope: text().max(1000).optional(),
+  client_id: text().max(1000).optional(),
+  client_secret: text().max(1000).optional(),
 });
 
 /** POST /auth/register, POST /auth/login (form or JSON), GET /auth/me. */
