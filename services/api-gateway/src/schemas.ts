@@ -14,12 +14,15 @@ export const id = () => z.guid({ error: "must be a UUID" });
  * a turn can carry through its steps. NUL characters and lone surrogates (half of a character
  * outside the BMP, e.g. "\ud800" in JSON) are refused with 422 naming the field, not stored.
  */
-export const noNul = (s: string) => !s.includes("\0");
+const noNul = (s: string) => !s.includes("\0");
 export const text = () =>
   z
     .string()
     .refine(noNul, "must not contain NUL characters")
     .refine((s) => s.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
+
+/** An email address (its ASCII pattern also rules out NUL and lone surrogates). */
+export const email = () => z.email({ error: "must be an email address" }).max(254);
 
 /**
  * An integer of a query string or a path: decimal digits only (no sign, space, fraction, exponent,
