@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { clip, cutCodePoints, cutGraphemes, parseDecimalInt, wellFormed } from "./text.ts";
+import { clip, cutCodePoints, cutGraphemes, lastCodePoints, parseDecimalInt, wellFormed } from "./text.ts";
 
 const FAMILY = "👩‍👩‍👧"; // 8 UTF-16 units, one grapheme
 const E_ACUTE = "e\u0301"; // é as e + combining acute accent
@@ -27,6 +27,28 @@ describe("cutCodePoints", () => {
         expect(out.isWellFormed()).toBe(true);
         expect(out.length).toBeLessThanOrEqual(max);
         expect(s.startsWith(out)).toBe(true);
+        expect(out.length).toBeGreaterThanOrEqual(Math.min(s.length, max) - 1);
+      }),
+    );
+  });
+});
+
+describe("lastCodePoints", () => {
+  it("never starts inside a surrogate pair", () => {
+    expect(lastCodePoints(MATH, 3)).toBe("𝕫");
+    expect(lastCodePoints(MATH, 4)).toBe("𝕪𝕫");
+    expect(lastCodePoints(`${MATH}a`, 2)).toBe("a");
+    expect(lastCodePoints(MATH, 0)).toBe("");
+    expect(lastCodePoints("abc", 5)).toBe("abc");
+  });
+
+  it("of well-formed text, returns a well-formed end of at most max units", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), fc.nat(40), (s, max) => {
+        const out = lastCodePoints(s, max);
+        expect(out.isWellFormed()).toBe(true);
+        expect(out.length).toBeLessThanOrEqual(max);
+        expect(s.endsWith(out)).toBe(true);
         expect(out.length).toBeGreaterThanOrEqual(Math.min(s.length, max) - 1);
       }),
     );

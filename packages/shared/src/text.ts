@@ -23,6 +23,15 @@ export function cutCodePoints(s: string, max: number): string {
     : s.slice(0, end);
 }
 
+/** The longest end of `s` of at most `max` UTF-16 units that does not start inside a surrogate pair (a log's tail). */
+export function lastCodePoints(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const start = s.length - Math.max(0, max);
+  return start < s.length && isLow(s.charCodeAt(start)) && isHigh(s.charCodeAt(start - 1))
+    ? s.slice(start + 1)
+    : s.slice(start);
+}
+
 /**
  * The longest start of `s` of at most `max` UTF-16 units that ends between graphemes (what a person
  * sees as one character: 👩‍👩‍👧, é written as e + U+0301, a flag). A first grapheme longer than `max`
