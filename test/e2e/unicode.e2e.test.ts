@@ -24,7 +24,10 @@ afterAll(async () => {
 
 async function post(groupId: string, token: string, content: string) {
   const live = await openSocket(stack, groupId, token);
-  const posted = await stack.api<Message>("POST", `/groups/${groupId}/messages`, { token, body: { content } });
+  const posted = await stack.api<Message>("POST", `/groups/${groupId}/messages`, {
+    token,
+    body: { content },
+  });
   expect(posted.status).toBe(202);
   const ended = await live.waitFor(
     isFrame("turn.ended", (f) => f.turn_id === posted.body.turn_id),
@@ -77,8 +80,7 @@ describe("a turn over astral, combined and right-to-left text", () => {
     stack.fake.respond((req) => {
       const who = agentOf(req.system);
       const request = req.messages.find((m) => m.role === "user")?.content ?? "";
-      if (who === "Echo")
-        return { chunks: ["You said: ", request, " \ud800 and ", `cut ${HALF}`] };
+      if (who === "Echo") return { chunks: ["You said: ", request, " \ud800 and ", `cut ${HALF}`] };
       // a character split across two chunks of the stream is one character again
       if (req.messages.some((m) => m.content.includes("You said:")))
         return { chunks: [`Echo answered 𝕏${HALF}`, `\udc00 ${SAMPLES}. TASK_COMPLETE`] };
