@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { lastCodePoints } from "@synapse/shared/text";
 import pg from "pg";
 
 /**
@@ -213,7 +214,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalServer>
     detached: opts.detached ?? false,
   });
   child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+    stderr = lastCodePoints(stderr + d.toString(), 4000);
   });
   const adminUrl = `postgres://synapse:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   await waitFor(
@@ -262,7 +263,7 @@ export async function startRedis(opts: RedisOptions): Promise<LocalServer> {
   let out = "";
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached: opts.detached ?? false });
   const keep = (d: Buffer) => {
-    out = (out + d.toString()).slice(-4000);
+    out = lastCodePoints(out + d.toString(), 4000);
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);

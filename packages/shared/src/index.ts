@@ -16,4 +16,5 @@ export * from "./posting.ts";
 export * from "./queues.ts";
 export * from "./redis.ts";
 export * from "./service.ts";
+export * from "./text.ts";
 export * from "./turns.ts";

@@ -1,5 +1,6 @@
 import type { ConnectionOptions, DefaultJobOptions, WorkerOptions } from "bullmq";
 import { z } from "zod";
+import { wellFormed } from "./text.ts";
 
 /** BullMQ queue names; every process uses `QUEUE_PREFIX` as the BullMQ `prefix`. */
 export const ORCHESTRATOR_QUEUE = "orchestrator";
@@ -78,12 +79,16 @@ export const executionResultSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
-/** Orchestrator job `result`: one execution result for a dispatch of a turn. */
+/**
+ * Orchestrator job `result`: one execution result for a dispatch of a turn. Its text comes from an
+ * LLM or a tool and may hold lone surrogates (a reply or an output cut mid-character): parsing
+ * replaces them, so whatever the orchestrator stores fits every `jsonb` column.
+ */
 export const resultJobSchema = z.object({
   group_id: uuid,
   turn_id: uuid,
   dispatch_id: z.string().min(1),
-  result: executionResultSchema,
+  result: executionResultSchema.transform(wellFormed),
 });
 
 export type AdvanceJob = z.infer<typeof advanceJobSchema>;

@@ -13,8 +13,7 @@ const RESERVED = new Set(["user", "system", "orchestrator"]);
 /** The alias the Orchestrator of every group has. */
 export const ORCHESTRATOR_ALIAS = "Orchestrator";
 
-const alias = z
-  .string()
+const alias = text()
   .trim()
   .min(1)
   .max(100)
@@ -31,8 +30,7 @@ const tools = z
 /** Agent fields whose validation depends on the configuration (named endpoints are providers too). */
 function fields(config: Pick<Config, "OPENAI_ENDPOINTS">) {
   const known = [...BUILTIN_PROVIDERS, "anthropic", ...Object.keys(config.OPENAI_ENDPOINTS)];
-  const provider = z
-    .string()
+  const provider = text()
     .max(64)
     .transform((name, ctx) => {
       const normalized = normalizeProvider(config, name);

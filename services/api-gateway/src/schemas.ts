@@ -1,3 +1,4 @@
+import { parseDecimalInt } from "@synapse/shared";
 import { z } from "zod";
 
 /**
@@ -8,9 +9,36 @@ import { z } from "zod";
 /** Any 8-4-4-4-12 hex id (what PostgreSQL accepts); anything else is a malformed id → 422. */
 export const id = () => z.guid({ error: "must be a UUID" });
 
-/** A string PostgreSQL can store as text: NUL characters are refused (422), not a 500 at insert. */
-export const noNul = (s: string) => !s.includes("\0");
-export const text = () => z.string().refine(noNul, "must not contain NUL characters");
+/**
+ * Every text field of a request: a string PostgreSQL can store in `text` and in `jsonb` alike, and
+ * a turn can carry through its steps. NUL characters and lone surrogates (half of a character
+ * outside the BMP, e.g. "\ud800" in JSON) are refused with 422 naming the field, not stored.
+ */
+const noNul = (s: string) => !s.includes("\0");
+export const text = () =>
+  z
+    .string()
+    .refine(noNul, "must not contain NUL characters")
+    .refine((s) => s.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
+
+/** An email address (its ASCII pattern also rules out NUL and lone surrogates). */
+export const email = () => z.email({ error: "must be an email address" }).max(254);
+
+/**
+ * An integer of a query string or a path: decimal digits only (no sign, space, fraction, exponent,
+ * or 0x/0b prefix), within `[min, max]`, documented as such.
+ */
+export const decimalInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a decimal integer (digits only)")
+    .transform((s, ctx) => {
+      const n = parseDecimalInt(s, min, max);
+      if (n !== undefined) return n;
+      ctx.addIssue({ code: "custom", message: `must be from ${min} to ${max}` });
+      return z.NEVER;
+    })
+    .meta({ type: "integer", minimum: min, maximum: max });
 
 export const errorSchema = z
   .object({

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
-import type { Config } from "@synapse/shared";
+import { type Config, cutCodePoints } from "@synapse/shared";
 import type { FastifyRequest } from "fastify";
 import type { App } from "./deps.ts";
 
@@ -61,7 +61,7 @@ export async function registerSecurity(app: App, config: Config): Promise<void> 
     req.log.info(
       {
         method: req.method,
-        path: (req.url.split("?")[0] ?? "").slice(0, 300),
+        path: cutCodePoints(req.url.split("?")[0] ?? "", 300),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },

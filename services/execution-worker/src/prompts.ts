@@ -1,3 +1,4 @@
+import { clip } from "@synapse/shared";
 import type { AgentRow } from "./agents.ts";
 
 /**
@@ -10,7 +11,7 @@ const MAX_ROLE_SUMMARY = 240;
 function summary(role: string): string {
   const s = role.replace(/\s+/g, " ").trim();
   if (!s) return "no role description";
-  return s.length > MAX_ROLE_SUMMARY ? `${s.slice(0, MAX_ROLE_SUMMARY)}…` : s;
+  return clip(s, MAX_ROLE_SUMMARY);
 }
 
 function roster(team: AgentRow[], self: AgentRow): string {

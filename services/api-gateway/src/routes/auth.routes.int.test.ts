@@ -38,6 +38,8 @@ describe("POST /auth/register", () => {
 
   it.each([
     ["malformed email", { email: "not-an-email", password }, "body.email"],
+    ["email with a NUL", { email: "a\u0000b@example.com", password }, "body.email"],
+    ["email with a lone surrogate", { email: "a\ud800@example.com", password }, "body.email"],
     ["short password", { email: newEmail(), password: "1234567" }, "body.password"],
     ["missing password", { email: newEmail() }, "body.password"],
     ["unknown field", { email: newEmail(), password, admin: true }, "body.admin"],
@@ -108,6 +110,29 @@ describe("POST /auth/login", () => {
     const none = await gw.call("POST", "/auth/login");
     expect(none.statusCode).toBe(422);
   });
+
+  it.each(["not-an-email", "a@", "@example.com", "a b@example.com", "a@example"])(
+    "422 naming the field for the malformed email %j, JSON or form (no 401)",
+    async (malformed) => {
+      const json = await gw.call("POST", "/auth/login", { body: { email: malformed, password } });
+      expect(json.statusCode).toBe(422);
+      expect(json.json()).toEqual({
+        detail: expect.stringContaining("body.email"),
+        code: "validation_error",
+      });
+      const form = await gw.app.inject({
+        method: "POST",
+        url: "/auth/login",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        payload: new URLSearchParams({ username: malformed, password }).toString(),
+      });
+      expect(form.statusCode).toBe(422);
+      expect(form.json()).toEqual({
+        detail: expect.stringContaining("body.username"),
+        code: "validation_error",
+      });
+    },
+  );
 
   it("415 for another content type", async () => {
     const res = await gw.app.inject({

@@ -12,12 +12,20 @@ import {
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RouteContext } from "../deps.ts";
-import { authErrorResponses, groupParams, messageSchema, noQuery, secured, text } from "../schemas.ts";
+import {
+  authErrorResponses,
+  decimalInt,
+  groupParams,
+  messageSchema,
+  noQuery,
+  secured,
+  text,
+} from "../schemas.ts";
 
-const seq = () => z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const seq = () => decimalInt(0, Number.MAX_SAFE_INTEGER);
 
 const pageQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: decimalInt(1, 200).default(50),
   before: seq().optional().describe("Only messages with a smaller seq (the newest `limit` of them)"),
   after: seq().optional().describe("Only messages with a greater seq (the oldest `limit` of them)"),
   before_timestamp: z

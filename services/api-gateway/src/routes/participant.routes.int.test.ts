@@ -28,6 +28,27 @@ describe("POST /groups/{id}/participants", () => {
     expect(post.statusCode).toBe(202);
   });
 
+  it.each(["not-an-email", "a@", "@example.com", "a b@example.com", " a@example.com", "a@example", ""])(
+    "422 naming body.email for the malformed email %j, before any look-up",
+    async (email) => {
+      const [owner, participant] = [await gw.user(), await gw.user()];
+      const g = await gw.group(owner, undefined, [participant]);
+      // the owner, a participant (who may not add people) and a group that does not exist: all 422
+      for (const [token, groupId] of [
+        [owner.token, g.id],
+        [participant.token, g.id],
+        [owner.token, "00000000-0000-4000-8000-000000000000"],
+      ]) {
+        const res = await gw.call("POST", `/groups/${groupId}/participants`, { token, body: { email } });
+        expect(res.statusCode).toBe(422);
+        expect(res.json()).toEqual({
+          detail: expect.stringContaining("body.email"),
+          code: "validation_error",
+        });
+      }
+    },
+  );
+
   it("404 for an unknown email, 409 for someone already in, 403 for a participant, 404 for a stranger", async () => {
     const [owner, friend, stranger, other] = [
       await gw.user(),

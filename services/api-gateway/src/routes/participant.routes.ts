@@ -7,12 +7,12 @@ import { BadRequestError } from "../errors.ts";
 import { requireRole } from "../group.repo.ts";
 import {
   authErrorResponses,
+  email,
   groupParams,
   id,
   noQuery,
   participantSchema,
   secured,
-  text,
 } from "../schemas.ts";
 
 const participantParams = z.strictObject({
@@ -34,7 +34,8 @@ export const participantRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = a
         security: secured,
         params: groupParams,
         querystring: noQuery,
-        body: z.strictObject({ email: text().trim().min(1).max(254) }),
+        // malformed → 422 before the owner check and the look-up
+        body: z.strictObject({ email: email() }),
         response: { 201: participantSchema, ...authErrorResponses(403, 404, 409) },
       },
     },

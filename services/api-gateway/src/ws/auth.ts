@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { parseDecimalInt } from "@synapse/shared";
 
 /** Prefix of the subprotocol that carries a token: `Sec-WebSocket-Protocol: bearer.<jwt>`. */
 export const BEARER_PROTOCOL_PREFIX = "bearer.";
@@ -44,11 +45,10 @@ export function selectProtocol(protocols: Set<string>): string | false {
 
 export { isUuid } from "@synapse/shared";
 
-/** `?after=`: absent → undefined; a non-negative integer → it; anything else → "invalid". */
+/** `?after=`: absent → undefined; a seq (decimal digits, as HTTP query integers) → it; anything else → "invalid". */
 export function parseAfter(query: Record<string, unknown>): number | undefined | "invalid" {
   const raw = query.after;
   if (raw === undefined) return undefined;
   const s = firstString(raw);
-  if (s === undefined || !/^\d{1,15}$/.test(s)) return "invalid";
-  return Number(s);
+  return (s === undefined ? undefined : parseDecimalInt(s, 0, Number.MAX_SAFE_INTEGER)) ?? "invalid";
 }

@@ -1,4 +1,10 @@
-import type { ControlFrame, Message, ServerFrame, TurnEndReason } from "@synapse/shared";
+import {
+  type ControlFrame,
+  cutCodePoints,
+  type Message,
+  type ServerFrame,
+  type TurnEndReason,
+} from "@synapse/shared";
 
 /**
  * A frame ready to go out: serialised once, encoded once, and the same buffer handed to every socket
@@ -114,7 +120,7 @@ export function parseGroupFrame(raw: string, groupId: string): ParsedGroupFrame 
           }
         : { kind: "invalid", reason: "bad token frame" };
     default:
-      return { kind: "invalid", reason: `unknown type ${type.slice(0, 40)}` };
+      return { kind: "invalid", reason: `unknown type ${cutCodePoints(type, 40)}` };
   }
 }
 

@@ -69,6 +69,13 @@ describe("authentication (SPEC §4)", () => {
       ["malformed group id", `/ws/not-a-uuid?token=${users[0]!.token}`, /invalid group id/],
       ["unknown group", `/ws/${randomUUID()}?token=${users[0]!.token}`, /not a participant/],
       ["bad after", `/ws/${groupId}?after=-3&token=${users[0]!.token}`, /invalid after/],
+      ...["0x10", "1e2", "%205", "%2B5", "5.0", "", "99999999999999999999"].map(
+        (after): [string, string, RegExp] => [
+          `after=${after}`,
+          `/ws/${groupId}?after=${after}&token=${users[0]!.token}`,
+          /invalid after/,
+        ],
+      ),
     ];
     await Promise.all(
       cases.map(async ([name, path, reason]) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { findExpression } from "./demo.ts";
+import type { AgentRow } from "../agents.ts";
+import { demoReply, findExpression } from "./demo.ts";
 
 describe("findExpression", () => {
   it.each([
@@ -13,5 +14,50 @@ describe("findExpression", () => {
 
   it.each(["hello there", "in 2026 we met", "call me at 5"])("finds none in %j", (text) => {
     expect(findExpression(text)).toBeUndefined();
+  });
+});
+
+const agentRow = (alias: string, is_orchestrator = false): AgentRow => ({
+  id: `id-${alias}`,
+  group_id: "g",
+  alias,
+  role_prompt: "",
+  provider: "demo",
+  model: "demo",
+  temperature: 0.7,
+  tools: [],
+  is_orchestrator,
+});
+
+describe("demoReply quoting", () => {
+  it("cuts a long request between characters, never inside one", () => {
+    const orchestrator = agentRow("Orchestrator", true);
+    const team = [orchestrator, agentRow("Helper")];
+    // "a" then astral letters (two UTF-16 units each): cutting at 300 units splits one in two
+    for (const content of [`a${"𝕏".repeat(200)}`, `${"👩‍👩‍👧".repeat(40)}`, `${"e\u0301".repeat(200)}`]) {
+      const history = [
+        {
+          id: "m1",
+          seq: 1,
+          sender_type: "user" as const,
+          sender_alias: "p@example.com",
+          content,
+          tool_calls: null,
+          tool_call_id: null,
+          meta: null,
+        },
+      ];
+      const { text } = demoReply({ agent: orchestrator, team, history }, []);
+      const quoted = /request: "(.*)…"$/su.exec(text)?.[1];
+      expect(quoted, text).toBeDefined();
+      expect(quoted!.isWellFormed()).toBe(true);
+      expect(quoted!.length).toBeLessThanOrEqual(300);
+      expect(content.startsWith(quoted!)).toBe(true);
+      // whole graphemes: what is quoted ends where one of the content's graphemes ends
+      const ends = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(content)].map(
+        (g) => g.index + g.segment.length,
+      );
+      expect(ends).toContain(quoted!.length);
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
 import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
+import { clip } from "@synapse/shared";
 import type { AgentRow } from "../agents.ts";
 import { type ContextRow, isOwnMessage } from "../context.ts";
 import type { ProviderContext, ProviderFactory } from "./types.ts";
@@ -47,14 +48,15 @@ export function findExpression(text: string): string | undefined {
 const count = (s: string, ch: string) => s.split(ch).length - 1;
 
 /** Text of a stored message without mentions, so quoting it never dispatches anyone. */
-const quote = (s: string, max = 300) => {
-  const t = s
-    .replace(/@\[([^\]]*)\]/g, "$1")
-    .replace(/@(?=\w)/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
-  return t.length > max ? `${t.slice(0, max)}…` : t;
-};
+const quote = (s: string, max = 300) =>
+  clip(
+    s
+      .replace(/@\[([^\]]*)\]/g, "$1")
+      .replace(/@(?=\w)/g, "")
+      .replace(/\s+/g, " ")
+      .trim(),
+    max,
+  );
 
 function isPerson(m: ContextRow): boolean {
   return m.sender_type === "user";

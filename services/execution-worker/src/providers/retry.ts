@@ -1,4 +1,4 @@
-import { ProviderError } from "@synapse/shared";
+import { cutGraphemes, ProviderError } from "@synapse/shared";
 
 /** How a failed provider call is treated. */
 export interface Classified {
@@ -81,7 +81,7 @@ function isNetworkError(err: Bag, depth = 0): boolean {
 function shortMessage(err: Bag): string {
   const raw = typeof err.message === "string" ? err.message : String(err);
   // LangChain appends a troubleshooting URL paragraph; keep the first line, bounded
-  return (raw.split("\n")[0] ?? "").slice(0, 300);
+  return cutGraphemes(raw.split("\n")[0] ?? "", 300);
 }
 
 /**

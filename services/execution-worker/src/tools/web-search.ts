@@ -1,3 +1,4 @@
+import { cutGraphemes } from "@synapse/shared";
 import { withDeadline } from "../deadline.ts";
 
 /** Options of {@link webSearch}. */
@@ -61,7 +62,7 @@ export async function webSearch(query: string, maxResults: number, opts: WebSear
     if (body.results.length === 0) return `No results for "${query}".`;
     const lines = body.results.map(
       (r, i) =>
-        `${i + 1}. ${r.title ?? "(untitled)"} — ${r.url ?? ""}\n   ${(r.content ?? "").replace(/\s+/g, " ").slice(0, 500)}`,
+        `${i + 1}. ${r.title ?? "(untitled)"} — ${r.url ?? ""}\n   ${cutGraphemes((r.content ?? "").replace(/\s+/g, " "), 500)}`,
     );
     return `${body.answer ? `Answer: ${body.answer}\n\n` : ""}Results for "${query}":\n${lines.join("\n")}`;
   } finally {
