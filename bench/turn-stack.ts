@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { createPool, createRedis, defaultJobOptions, ORCHESTRATOR_QUEUE } from "@synapse/shared";
-import { Queue } from "bullmq";
+import { createPool, createQueue, createRedis, loadConfig, ORCHESTRATOR_QUEUE } from "@synapse/shared";
 import type pg from "pg";
 import { type ServiceName, serviceArgs } from "../scripts/lib/service-process.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../test/fakes/llm-server.ts";
@@ -83,7 +82,8 @@ export async function startTurnStack(ctx: BenchContext): Promise<TurnStack> {
     orchestrator: startService("orchestrator", env),
     worker: startService("execution-worker", env),
   };
-  const queue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix, defaultJobOptions });
+  // the gateway's queue, configured as the services are
+  const queue = createQueue(ORCHESTRATOR_QUEUE, bullmq, loadConfig(env, "/nonexistent-dir-for-dotenv"));
   const waiters = new Map<string, (reason: string) => void>();
   sub.on("pmessage", (_p, _c, raw: string) => {
     // only turn.ended matters here: parsing every token frame would count as the bench's CPU

@@ -1,15 +1,14 @@
 import {
   createLogger,
   createPool,
+  createQueue,
   createRedis,
-  defaultJobOptions,
   loadServiceConfig,
   ORCHESTRATOR_QUEUE,
   redactUrl,
   startHeartbeat,
   stopOnSignals,
 } from "@synapse/shared";
-import { Queue } from "bullmq";
 import { buildApp } from "./app.ts";
 
 /** Composition root of the API gateway (`npm run start:gateway`). */
@@ -19,11 +18,7 @@ const logger = createLogger(config, "gateway");
 const pool = createPool(databaseUrl, { applicationName: "synapse-gateway" });
 const redis = createRedis(redisUrl, { name: "synapse-gateway" });
 const queueConnection = createRedis(redisUrl, { bullmq: true, name: "synapse-gateway-queue" });
-const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {
-  connection: queueConnection,
-  prefix: config.QUEUE_PREFIX,
-  defaultJobOptions,
-});
+const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);
 
 const app = await buildApp({ config, pool, redis, logger, orchestratorQueue });
 const address = await app.listen({ host: config.HOST, port: config.PORT });
