@@ -26,7 +26,10 @@ import { TurnRunner } from "./turn/lifecycle.ts";
 import { type SweepScope, startSweeper } from "./turn/sweeper.ts";
 
 export interface OrchestratorDeps {
-  /** Reads QUEUE_PREFIX, MAX_STEPS_PER_TURN, ORCHESTRATOR_CONCURRENCY, TURN_STALL_TIMEOUT_MS (and logging). */
+  /**
+   * Reads QUEUE_PREFIX, QUEUE_KEEP_COMPLETED / QUEUE_KEEP_FAILED (its queues), MAX_STEPS_PER_TURN,
+   * ORCHESTRATOR_CONCURRENCY, TURN_STALL_TIMEOUT_MS (and logging).
+   */
   config: Config;
   /**
    * PostgreSQL. A job holds one connection for the group lock and uses one or two more for its
