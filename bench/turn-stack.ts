@@ -77,6 +77,9 @@ export async function startTurnStack(ctx: BenchContext): Promise<TurnStack> {
     // 64 each measured no faster on 2 cores, with a longer p99 under load
     ...(process.env.BENCH_WC ? { WORKER_CONCURRENCY: process.env.BENCH_WC } : {}),
     ...(process.env.BENCH_OC ? { ORCHESTRATOR_CONCURRENCY: process.env.BENCH_OC } : {}),
+    // job retention as the caller sets it (the soak's comparison with a larger history)
+    ...(process.env.QUEUE_KEEP_COMPLETED ? { QUEUE_KEEP_COMPLETED: process.env.QUEUE_KEEP_COMPLETED } : {}),
+    ...(process.env.QUEUE_KEEP_FAILED ? { QUEUE_KEEP_FAILED: process.env.QUEUE_KEEP_FAILED } : {}),
   };
   const services = {
     orchestrator: startService("orchestrator", env),
