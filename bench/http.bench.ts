@@ -3,12 +3,11 @@ import { performance } from "node:perf_hooks";
 import {
   createLogger,
   createPool,
+  createQueue,
   createRedis,
-  defaultJobOptions,
   loadConfig,
   ORCHESTRATOR_QUEUE,
 } from "@synapse/shared";
-import { Queue } from "bullmq";
 import { buildApp } from "../services/api-gateway/src/app.ts";
 import { type Bench, type BenchRow, percentile, postAsGateway } from "./support.ts";
 
@@ -72,7 +71,7 @@ const bench: Bench = async (ctx) => {
   const pool = createPool(ctx.databaseUrl, { max: POOL_SIZE });
   const redis = createRedis(ctx.redisUrl);
   const queueConnection = createRedis(ctx.redisUrl, { bullmq: true });
-  const queue = new Queue(ORCHESTRATOR_QUEUE, { connection: queueConnection, prefix, defaultJobOptions });
+  const queue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);
   const app = await buildApp({
     config,
     pool,

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { createPool, createRedis, defaultJobOptions, ORCHESTRATOR_QUEUE } from "@synapse/shared";
-import { Queue } from "bullmq";
+import { createPool, createQueue, createRedis, loadConfig, ORCHESTRATOR_QUEUE } from "@synapse/shared";
 import type pg from "pg";
 import { type ServiceName, serviceArgs } from "../scripts/lib/service-process.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../test/fakes/llm-server.ts";
@@ -78,12 +77,16 @@ export async function startTurnStack(ctx: BenchContext): Promise<TurnStack> {
     // 64 each measured no faster on 2 cores, with a longer p99 under load
     ...(process.env.BENCH_WC ? { WORKER_CONCURRENCY: process.env.BENCH_WC } : {}),
     ...(process.env.BENCH_OC ? { ORCHESTRATOR_CONCURRENCY: process.env.BENCH_OC } : {}),
+    // job retention as the caller sets it (the soak's comparison with a larger history)
+    ...(process.env.QUEUE_KEEP_COMPLETED ? { QUEUE_KEEP_COMPLETED: process.env.QUEUE_KEEP_COMPLETED } : {}),
+    ...(process.env.QUEUE_KEEP_FAILED ? { QUEUE_KEEP_FAILED: process.env.QUEUE_KEEP_FAILED } : {}),
   };
   const services = {
     orchestrator: startService("orchestrator", env),
     worker: startService("execution-worker", env),
   };
-  const queue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix, defaultJobOptions });
+  // the gateway's queue, configured as the services are
+  const queue = createQueue(ORCHESTRATOR_QUEUE, bullmq, loadConfig(env, "/nonexistent-dir-for-dotenv"));
   const waiters = new Map<string, (reason: string) => void>();
   sub.on("pmessage", (_p, _c, raw: string) => {
     // only turn.ended matters here: parsing every token frame would count as the bench's CPU

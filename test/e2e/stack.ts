@@ -4,14 +4,13 @@ import {
   type Config,
   createLogger,
   createPool,
+  createQueue,
   createRedis,
-  defaultJobOptions,
   type GroupFrame,
   ORCHESTRATOR_QUEUE,
   type TurnEndReason,
   type TurnStatus,
 } from "@synapse/shared";
-import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
@@ -74,11 +73,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const pool = createPool(config.DATABASE_URL!, { max: 40 });
   const redis = createRedis(config.REDIS_URL!);
   const bullmq = createRedis(config.REDIS_URL!, { bullmq: true });
-  const queue = new Queue(ORCHESTRATOR_QUEUE, {
-    connection: bullmq,
-    prefix: config.QUEUE_PREFIX,
-    defaultJobOptions,
-  });
+  const queue = createQueue(ORCHESTRATOR_QUEUE, bullmq, config);
   const app = await buildApp({ config, pool, redis, logger, orchestratorQueue: queue });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };

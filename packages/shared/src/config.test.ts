@@ -12,6 +12,8 @@ describe("loadConfig", () => {
     expect(c.WORKER_CONCURRENCY).toBe(8);
     expect(c.LOG_LEVEL).toBe("info");
     expect(c.ALGORITHM).toBe("HS256");
+    expect(c.QUEUE_KEEP_COMPLETED).toBe(1000);
+    expect(c.QUEUE_KEEP_FAILED).toBe(5000);
   });
 
   it.each([
@@ -20,6 +22,9 @@ describe("loadConfig", () => {
     [{ REDIS_URL: "http://x" }, "REDIS_URL"],
     [{ MAX_STEPS_PER_TURN: "0" }, "MAX_STEPS_PER_TURN"],
     [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS"],
+    [{ QUEUE_KEEP_COMPLETED: "99" }, "QUEUE_KEEP_COMPLETED"],
+    [{ QUEUE_KEEP_COMPLETED: "all" }, "QUEUE_KEEP_COMPLETED"],
+    [{ QUEUE_KEEP_FAILED: "0" }, "QUEUE_KEEP_FAILED"],
   ])("rejects %o naming %s", (env, name) => {
     expect(() => loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32), ...env }, noDotenv)).toThrowError(
       new RegExp(`^invalid setting ${name}:`),
@@ -41,6 +46,14 @@ describe("loadConfig", () => {
     expect(load({ LANGCHAIN_TRACING_V2: "true" })).toBe(true);
     expect(load({ LANGSMITH_TRACING: "false", LANGCHAIN_TRACING_V2: "true" })).toBe(false);
     expect(() => load({ LANGSMITH_TRACING: "yes" })).toThrowError(/^invalid setting LANGSMITH_TRACING: /);
+  });
+
+  it("reads how many finished jobs each queue keeps", () => {
+    const c = loadConfig(
+      { NODE_ENV: "test", SECRET_KEY: "x".repeat(32), QUEUE_KEEP_COMPLETED: "250", QUEUE_KEEP_FAILED: "100" },
+      noDotenv,
+    );
+    expect([c.QUEUE_KEEP_COMPLETED, c.QUEUE_KEEP_FAILED]).toEqual([250, 100]);
   });
 
   it("takes ANTHROPIC_API_KEY when CLAUDE_API_KEY is unset", () => {

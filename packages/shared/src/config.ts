@@ -104,6 +104,12 @@ const schema = z.object({
   RATE_LIMIT_AUTH_PER_MINUTE: intIn(1, 100_000).default(30),
   BODY_LIMIT_BYTES: intIn(1024, 50_000_000).default(1_048_576),
   WS_SEND_BUFFER_BYTES: intIn(1024, 1_000_000_000).default(4_194_304),
+  /**
+   * Finished jobs each queue keeps (set the same on every process). At least 100: a failed job is
+   * read back right after it fails to end its turn, and ids of recent jobs deduplicate retried adds.
+   */
+  QUEUE_KEEP_COMPLETED: intIn(100, 1_000_000).default(1000),
+  QUEUE_KEEP_FAILED: intIn(100, 1_000_000).default(5000),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)

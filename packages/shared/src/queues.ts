@@ -1,5 +1,6 @@
-import type { ConnectionOptions, DefaultJobOptions, WorkerOptions } from "bullmq";
+import { type ConnectionOptions, type DefaultJobOptions, Queue, type WorkerOptions } from "bullmq";
 import { z } from "zod";
+import type { Config } from "./config.ts";
 import { wellFormed } from "./text.ts";
 
 /** BullMQ queue names; every process uses `QUEUE_PREFIX` as the BullMQ `prefix`. */
@@ -107,13 +108,48 @@ export const jobIds = {
   result: (dispatchId: string) => `result-${dispatchId}`,
 } as const;
 
-/** Retention long enough for deterministic job ids to deduplicate retries. */
+/** Retries of every job; queues add the configured retention ({@link jobOptions}). */
 export const defaultJobOptions: DefaultJobOptions = {
   attempts: 5,
   backoff: { type: "exponential", delay: 200 },
-  removeOnComplete: { age: 3600, count: 50_000 },
-  removeOnFail: { age: 7 * 86_400 },
 };
+
+/** The settings that size a queue's history of finished jobs. */
+export type JobRetention = Pick<Config, "QUEUE_KEEP_COMPLETED" | "QUEUE_KEEP_FAILED">;
+
+/**
+ * {@link defaultJobOptions} with the configured retention: each queue keeps its last
+ * `QUEUE_KEEP_COMPLETED` completed and `QUEUE_KEEP_FAILED` failed jobs, so Redis does not grow
+ * with every turn.
+ *
+ * A removed job no longer deduplicates a later add of its id; that is safe because every consumer
+ * is idempotent. A `result` job completes only once its dispatch is recorded in the turn's state
+ * (`handled`) or its turn has ended or is gone, so a repeat is ignored by the router or dropped
+ * with the turn. An `llm` or `tool` job re-added by a step retried after a crash repeats its call,
+ * whose result is such a repeat: nothing is stored twice. Only finished jobs are removed (waiting,
+ * delayed and active ones stay), so a repeat needs a queue to complete more jobs than it keeps
+ * within a retry's window (seconds), and costs a repeated call, never a wrong turn.
+ */
+export function jobOptions(retention: JobRetention): DefaultJobOptions {
+  return {
+    ...defaultJobOptions,
+    removeOnComplete: { count: retention.QUEUE_KEEP_COMPLETED },
+    removeOnFail: { count: retention.QUEUE_KEEP_FAILED },
+  };
+}
+
+/** A queue of this deployment: its prefix, and every job added with {@link jobOptions}. */
+export function createQueue<T = unknown>(
+  name: string,
+  connection: ConnectionOptions,
+  config: JobRetention & Pick<Config, "QUEUE_PREFIX">,
+): Queue<T> {
+  return new Queue<T>(name, {
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    defaultJobOptions: jobOptions(config),
+  });
+}
 
 /**
  * Worker settings shared by both services: a crashed process's job is stalled after `lockDuration`

@@ -1,8 +1,8 @@
 import {
   createLogger,
   createPool,
+  createQueue,
   createRedis,
-  defaultJobOptions,
   loadServiceConfig,
   ORCHESTRATOR_QUEUE,
   redactUrl,
@@ -10,7 +10,6 @@ import {
   stopOnSignals,
 } from "@synapse/shared";
 import { startTelemetry } from "@synapse/shared/telemetry/start";
-import { Queue } from "bullmq";
 import { buildApp } from "./app.ts";
 
 /** Composition root of the API gateway (`npm run start:gateway`). */
@@ -21,11 +20,7 @@ const telemetry = await startTelemetry(config, "gateway", logger, { serve: false
 const pool = createPool(databaseUrl, { applicationName: "synapse-gateway" });
 const redis = createRedis(redisUrl, { name: "synapse-gateway" });
 const queueConnection = createRedis(redisUrl, { bullmq: true, name: "synapse-gateway-queue" });
-const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {
-  connection: queueConnection,
-  prefix: config.QUEUE_PREFIX,
-  defaultJobOptions,
-});
+const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);
 
 const app = await buildApp({ config, pool, redis, logger, orchestratorQueue });
 const address = await app.listen({ host: config.HOST, port: config.PORT });

@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  type Config,
-  createLogger,
-  createRedis,
-  defaultJobOptions,
-  ORCHESTRATOR_QUEUE,
-} from "@synapse/shared";
-import { Queue } from "bullmq";
+import { type Config, createLogger, createQueue, createRedis, ORCHESTRATOR_QUEUE } from "@synapse/shared";
+import type { Queue } from "bullmq";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import { testConfig, testResources } from "../../../test/support/services.ts";
 import { buildApp } from "./app.ts";
@@ -57,11 +51,7 @@ export async function testGateway(overrides: Record<string, string> = {}): Promi
   const config = testConfig({ RATE_LIMIT_AUTH_PER_MINUTE: "100000", ...overrides });
   const { pool, redis, close } = testResources();
   const queueConnection = createRedis(config.REDIS_URL!, { bullmq: true });
-  const queue = new Queue(ORCHESTRATOR_QUEUE, {
-    connection: queueConnection,
-    prefix: config.QUEUE_PREFIX,
-    defaultJobOptions,
-  });
+  const queue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);
   const app = await buildApp({
     config,
     pool,

@@ -1,8 +1,8 @@
 import {
   type Config,
   createLogger,
+  createQueue,
   createRedis,
-  defaultJobOptions,
   EXECUTION_QUEUE,
   type ExecutionResult,
   JobWorker,
@@ -19,7 +19,7 @@ import {
   workerOptions,
 } from "@synapse/shared";
 import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
-import { type Job, Queue, UnrecoverableError, type Worker } from "bullmq";
+import { type Job, UnrecoverableError, type Worker } from "bullmq";
 import type pg from "pg";
 import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
 import { runLlmJob } from "./llm.job.ts";
@@ -77,7 +77,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
   const cancels = new CancelWatcher(sub, redis, prefix, log);
   await cancels.start();
 
-  const results = new Queue<ResultJob>(ORCHESTRATOR_QUEUE, { connection: bull, prefix, defaultJobOptions });
+  const results = createQueue<ResultJob>(ORCHESTRATOR_QUEUE, bull, config);
   const providers = createProviderRegistry(config, deps.providers);
 
   const reportFinalFailure = async (data: LlmJob | ToolJob) => {

@@ -4,7 +4,7 @@ import {
   type Config,
   createLogger,
   createProducer,
-  defaultJobOptions,
+  createQueue,
   EXECUTION_QUEUE,
   JobWorker,
   type Logger,
@@ -14,7 +14,7 @@ import {
   workerOptions,
 } from "@synapse/shared";
 import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
-import { DelayedError, type Job, Queue, UnrecoverableError } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { graphStore } from "./graph/checkpointer.ts";
@@ -26,7 +26,10 @@ import { TurnRunner } from "./turn/lifecycle.ts";
 import { type SweepScope, startSweeper } from "./turn/sweeper.ts";
 
 export interface OrchestratorDeps {
-  /** Reads QUEUE_PREFIX, MAX_STEPS_PER_TURN, ORCHESTRATOR_CONCURRENCY, TURN_STALL_TIMEOUT_MS (and logging). */
+  /**
+   * Reads QUEUE_PREFIX, QUEUE_KEEP_COMPLETED / QUEUE_KEEP_FAILED (its queues), MAX_STEPS_PER_TURN,
+   * ORCHESTRATOR_CONCURRENCY, TURN_STALL_TIMEOUT_MS (and logging).
+   */
   config: Config;
   /**
    * PostgreSQL. A job holds one connection for the group lock and uses one or two more for its
@@ -79,12 +82,8 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
 
   // jobs and every frame of a turn go out on one connection, in order, failing fast while Redis is away
   const producer = createProducer(deps.bullmq, "orchestrator-producer");
-  const executionQueue = new Queue(EXECUTION_QUEUE, { connection: producer, prefix, defaultJobOptions });
-  const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, {
-    connection: producer,
-    prefix,
-    defaultJobOptions,
-  });
+  const executionQueue = createQueue(EXECUTION_QUEUE, producer, config);
+  const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, producer, config);
   await executionQueue.waitUntilReady();
   const effects: EffectDeps = {
     pool,

@@ -1,6 +1,5 @@
 import {
   batchWrites,
-  defaultJobOptions,
   type GroupFrame,
   jobIds,
   type LlmJob,
@@ -249,11 +248,11 @@ function executionJob(turn: TurnState, call: Dispatch, untilSeq: number) {
     return {
       name: "llm",
       data: { ...base, until_seq: untilSeq } satisfies LlmJob,
-      opts: { ...defaultJobOptions, jobId: jobIds.llm(call.dispatch_id) },
+      opts: { jobId: jobIds.llm(call.dispatch_id) },
     };
   return {
     name: "tool",
     data: { ...base, tool_call: call.tool_call } satisfies ToolJob,
-    opts: { ...defaultJobOptions, jobId: jobIds.tool(call.dispatch_id) },
+    opts: { jobId: jobIds.tool(call.dispatch_id) },
   };
 }

@@ -2,8 +2,8 @@ import {
   announceCancel,
   type Config,
   createPool,
+  createQueue,
   createRedis,
-  defaultJobOptions,
   EXECUTION_QUEUE,
   type ExecutionResult,
   type GroupFrame,
@@ -18,7 +18,7 @@ import {
   type ToolJob,
   withGroupLock,
 } from "@synapse/shared";
-import { type Job, Queue, Worker } from "bullmq";
+import { type Job, type Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import pino from "pino";
@@ -166,7 +166,7 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
     beforeCommit: (effects, turn) => hooks.beforeCommit?.(effects, turn),
     checkpointer: saver,
   });
-  const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, { connection: bullmq, prefix, defaultJobOptions });
+  const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, bullmq, config);
   const jobs: Harness["jobs"] = [];
   const scripts = new Map<string, Script>();
 
