@@ -61,35 +61,13 @@ describe("a turn that waited in the queue", () => {
     const markers = ["question A", "question B", "question C", "A-final", "B-final", "@[Slow]", "@[Helper]"];
     const calls = (alias: string) => stack.fake.requests.filter((r) => agentOf(r.system) === alias);
     const [, , bFirst, bSecond, cFirst] = calls("Orchestrator");
-    expect(marked(bFirst, markers)).toEqual(["question A", "@[Slow]", "-", "A-final", "question B"]);
+    // A's turn (its request, the delegation, Slow's answer, its final answer), then B's request last
+    const bAsked = ["question A", "@[Slow]", "-", "A-final", "question B"];
+    expect(marked(bFirst, markers)).toEqual(bAsked);
     expect(bFirst!.messages.at(-1)).toMatchObject({ role: "user" });
-    expect(marked(calls("Helper")[0], markers)).toEqual([
-      "question A",
-      "@[Slow]",
-      "-",
-      "A-final",
-      "question B",
-      "@[Helper]",
-    ]);
-    expect(marked(bSecond, markers)).toEqual([
-      "question A",
-      "@[Slow]",
-      "-",
-      "A-final",
-      "question B",
-      "@[Helper]",
-      "-",
-    ]);
-    expect(marked(cFirst, markers)).toEqual([
-      "question A",
-      "@[Slow]",
-      "-",
-      "A-final",
-      "question B",
-      "@[Helper]",
-      "-",
-      "B-final",
-      "question C",
-    ]);
+    // B stays where it was placed in the later calls of its turn, C stays out until its turn
+    expect(marked(calls("Helper")[0], markers)).toEqual([...bAsked, "@[Helper]"]);
+    expect(marked(bSecond, markers)).toEqual([...bAsked, "@[Helper]", "-"]);
+    expect(marked(cFirst, markers)).toEqual([...bAsked, "@[Helper]", "-", "B-final", "question C"]);
   });
 });
