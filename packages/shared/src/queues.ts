@@ -36,9 +36,9 @@ const executionJobBase = z.object({
 /** Execution job `llm`: one LLM call of one agent. Its reply will be stored under `message_id`. */
 export const llmJobSchema = executionJobBase.extend({
   /**
-   * The context is the group's messages with seq <= until_seq (the last one stored when the call
-   * was dispatched): agents dispatched together do not see each other's answers, and a retry sees
-   * exactly what the first attempt saw.
+   * The context is the group's messages with seq <= until_seq (the group's last seq when the call
+   * was dispatched), but those that began turns still queued: agents dispatched together do not see
+   * each other's answers, and a retry sees exactly what the first attempt saw.
    */
   until_seq: z.number().int().min(0),
 });

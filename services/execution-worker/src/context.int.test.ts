@@ -66,4 +66,45 @@ describe("loadCallContext", () => {
     ]);
     expect((await loadWindow(g.groupId, 3, 2)).map((m) => m.seq)).toEqual([2, 3]);
   });
+
+  it("places a message that waited in the queue after the turn it waited for, in every call of its turn", async () => {
+    const g = await seedGroup(res.pool);
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const say = (content: string, turn_id: string, sender_alias = "Orchestrator") =>
+      addMessage(res.pool, g, { content, turn_id, sender_type: "agent", sender_alias });
+    // as the orchestrator starts a turn: at the group's last seq
+    const start = (id: string) =>
+      res.pool.query(
+        `update turns set status = 'running', start_seq = (select last_seq from groups where id = $2) where id = $1`,
+        [id, g.groupId],
+      );
+    const end = (id: string) =>
+      res.pool.query("update turns set status = 'ended', reason = 'completed' where id = $1", [id]);
+    const ask = async (content: string, id: string) =>
+      addTurn(res.pool, g, await addMessage(res.pool, g, { content, turn_id: id }), { id, status: "queued" });
+    const contents = async (untilSeq: number, limit = 40) =>
+      (await loadWindow(g.groupId, untilSeq, limit)).map((m) => m.content);
+
+    await ask("A", a); // 1
+    await start(a);
+    await say("a1", a, "Alice"); // 2
+    await ask("B", b); // 3, queued
+    await ask("C", c); // 4, queued
+    await say("a2", a, "Alice"); // 5
+    await say("a-final", a); // 6
+    await end(a);
+    await start(b);
+    expect(await contents(6)).toEqual(["A", "a1", "a2", "a-final", "B"]);
+    // placed after its seq, it is still among the last two
+    expect(await contents(6, 2)).toEqual(["a-final", "B"]);
+    await say("b1", b, "Alice"); // 7
+    expect(await contents(7)).toEqual(["A", "a1", "a2", "a-final", "B", "b1"]);
+    expect(await contents(7, 2)).toEqual(["B", "b1"]);
+    await say("b-final", b); // 8
+    await end(b);
+    await start(c);
+    expect(await contents(8)).toEqual(["A", "a1", "a2", "a-final", "B", "b1", "b-final", "C"]);
+    expect(await contents(8, 3)).toEqual(["b1", "b-final", "C"]);
+    expect(await contents(8, 5)).toEqual(["a-final", "B", "b1", "b-final", "C"]);
+  });
 });

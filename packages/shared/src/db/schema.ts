@@ -140,6 +140,11 @@ export const turns = pgTable(
     usage: jsonb("usage").notNull().default(sql`'{"input_tokens":0,"output_tokens":0,"by_agent":{}}'::jsonb`),
     createdAt: createdAt(),
     startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }),
+    /**
+     * The group's last seq when the turn started: LLM calls place its message right after it, so a
+     * message that waited in the queue comes after the turn it waited for. Null until it starts.
+     */
+    startSeq: bigint("start_seq", { mode: "number" }),
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
     updatedAt: updatedAt(),
   },
@@ -150,6 +155,7 @@ export const turns = pgTable(
     index("turns_running_updated_idx").on(t.updatedAt).where(sql`${t.status} = 'running'`),
     index("turns_group_created_idx").on(t.groupId, t.createdAt),
     index("turns_message_idx").on(t.messageId),
+    index("turns_group_start_idx").on(t.groupId, t.startSeq).where(sql`${t.startSeq} is not null`),
     check("turns_status_check", sql`${t.status} in ('queued', 'running', 'ended')`),
   ],
 );

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
+import type { AgentRow } from "@synapse/shared";
 import { describe, expect, it } from "vitest";
-import type { AgentRow } from "../agents.ts";
+import type { ContextRow } from "../context.ts";
 import { demoReply, findExpression } from "./demo.ts";
 
 describe("findExpression", () => {
@@ -18,13 +20,13 @@ describe("findExpression", () => {
 });
 
 const agentRow = (alias: string, is_orchestrator = false): AgentRow => ({
-  id: `id-${alias}`,
-  group_id: "g",
+  id: randomUUID(),
+  group_id: randomUUID(),
   alias,
   role_prompt: "",
   provider: "demo",
   model: "demo",
-  temperature: 0.7,
+  temperature: 0,
   tools: [],
   is_orchestrator,
 });
@@ -59,5 +61,45 @@ describe("demoReply quoting", () => {
       );
       expect(ends).toContain(quoted!.length);
     }
+  });
+});
+
+describe("demoReply in a turn that waited in the queue", () => {
+  const orchestrator = agentRow("Orchestrator", true);
+  const team = [orchestrator, agentRow("Calc"), agentRow("Clock")];
+  let seq = 0;
+  const row = (
+    sender_type: ContextRow["sender_type"],
+    sender_alias: string,
+    content: string,
+  ): ContextRow => ({
+    id: randomUUID(),
+    seq: ++seq,
+    sender_type,
+    sender_alias,
+    content,
+    tool_calls: null,
+    tool_call_id: null,
+    meta: null,
+  });
+  // the window as the call sees it: the previous turn whole, then the request that waited for it
+  const previous = [
+    row("user", "a@example.com", "what is 6*7?"),
+    row("agent", "Orchestrator", "@[Calc] please handle this request"),
+    row("agent", "Calc", "42"),
+    row("agent", "Orchestrator", "The team has answered. TASK_COMPLETE"),
+  ];
+  const request = row("user", "a@example.com", "what time is it?");
+
+  it("delegates the request that comes last, though the previous turn ended after its seq", () => {
+    const reply = demoReply({ agent: orchestrator, team, history: [...previous, request] }, []);
+    expect(reply.text).toContain('@[Calc] please handle this request: "what time is it?"');
+  });
+
+  it("sums up only the answers after the request in the turn's later calls", () => {
+    const own = [row("agent", "Orchestrator", "@[Clock] please"), row("agent", "Clock", "it is noon")];
+    const reply = demoReply({ agent: orchestrator, team, history: [...previous, request, ...own] }, []);
+    expect(reply.text).toContain('Clock said: "it is noon"');
+    expect(reply.text).not.toContain("Calc said");
   });
 });

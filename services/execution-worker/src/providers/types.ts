@@ -8,7 +8,7 @@ export interface ProviderContext {
   agent: AgentRow;
   /** every agent of the group, the Orchestrator first */
   team: AgentRow[];
-  /** the stored messages in the call's context window, oldest first (used by the offline demo only) */
+  /** the stored messages of the call's context window, in the order the call sees them (used by the offline demo only) */
   history: readonly ContextRow[];
 }
 

@@ -92,13 +92,15 @@ class Frames {
  * The step's writes as one statement, with the semantics of running, in effect order:
  * - `insertMessage` for each message (`store`, an `end` notice): a message whose id exists is not
  *   stored again (the existing row is returned); new ones take the group's next seqs, in order;
- * - `begin`: queued → running (`started_at`);
+ * - `begin`: queued → running (`started_at`, and `start_seq`: the group's last seq before this
+ *   step, after which every call places the turn's message);
  * - `progress`: steps and usage, if the turn is running (by then);
  * - `end`: → ended with its reason, unless ended already (an earlier attempt of this very step
  *   ended it: its `turn.ended` is announced again);
- * - the context bound of a `dispatch`: the turn's latest stored message (agents dispatched together
- *   don't see each other's answers, and messages people posted meanwhile — each begins a later,
- *   queued turn — stay out of this turn's context instead of being answered twice).
+ * - the context bound of a `dispatch`: the group's last seq once the step's messages are in (agents
+ *   dispatched together don't see each other's answers, and a retried call sees what the first
+ *   attempt saw; messages people posted meanwhile each begin a later, queued turn, and the context
+ *   read leaves those out instead of answering them twice).
  * Every statement of one step reads the snapshot taken before it, so the results of the inserts
  * are combined with what existed before in SQL.
  */
@@ -128,6 +130,8 @@ const WRITE_STEP = `with input as (
       status = case when $7::text is not null and status <> 'ended' then 'ended'
                     when $4::boolean and status = 'queued' then 'running' else status end,
       started_at = case when $4::boolean and status = 'queued' then now() else started_at end,
+      start_seq = case when $4::boolean and status = 'queued'
+                       then (select last_seq from groups where id = $2) else start_seq end,
       steps = case when $5::int is not null and (status = 'running' or ($4::boolean and status = 'queued'))
                    then $5::int else steps end,
       usage = case when $5::int is not null and (status = 'running' or ($4::boolean and status = 'queued'))
@@ -145,9 +149,7 @@ const WRITE_STEP = `with input as (
     union all
     select ${MESSAGE_COLUMNS} from messages where id in (select id from input)
   )
-  select greatest(
-           (select coalesce(max(seq), 0) from messages where group_id = $2 and turn_id = $1),
-           (select coalesce(max(seq), 0) from ins)) as until_seq,
+  select coalesce((select last_seq from s), (select last_seq from groups where id = $2), 0) as until_seq,
          msgs.*
     from (values (1)) as one(x) left join msgs on true`;
 

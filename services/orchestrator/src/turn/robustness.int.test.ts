@@ -216,7 +216,7 @@ describe("turn order and cancel", () => {
     ]);
   });
 
-  it("keeps a message posted meanwhile (a later turn's) out of the running turn's context", async () => {
+  it("bounds each call's context by the group's last seq at dispatch: a queued turn's reaches the end of the turn before", async () => {
     const g = await h.createGroup(["Alice"]);
     h.scripts.set(g.groupId, (job) => ({ content: job.alias === "Alice" ? "6*7 = 42" : "TASK_COMPLETE" }));
     const t1 = await h.post(g, "@Alice what is 6*7?", { advance: false });
@@ -226,11 +226,15 @@ describe("turn order and cancel", () => {
     const msgs = await h.messages(g.groupId);
     const seqOf = (id: string) => msgs.find((m) => m.id === id)!.seq;
     const [alice, orch] = llmJobs(t1.turnId).map((j) => j.data as LlmJob);
-    expect(alice!.until_seq).toBe(seqOf(t1.messageId));
+    // the later turn's message is within the bound; the context read leaves it out while it is queued
+    expect(alice!.until_seq).toBe(seqOf(t2.messageId));
     expect(orch!.until_seq).toBe(seqOf(alice!.message_id));
-    expect(orch!.until_seq).toBeGreaterThan(seqOf(t2.messageId));
     const [later] = llmJobs(t2.turnId).map((j) => j.data as LlmJob);
-    expect(later!.until_seq).toBe(seqOf(t2.messageId));
+    expect(later!.until_seq).toBe(seqOf(orch!.message_id));
+    const { rows } = await h.pool.query<{ start_seq: number }>("select start_seq from turns where id = $1", [
+      t2.turnId,
+    ]);
+    expect(rows[0]!.start_seq).toBe(seqOf(orch!.message_id));
   });
 
   it("stores and publishes nothing of a cancelled turn after the cancel, and starts the next one", async () => {
