@@ -47,6 +47,9 @@ export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   });
   // an idle client losing its connection must not crash the process; the next query reconnects
   pool.on("error", () => undefined);
+  // nor may a checked-out one (pg-pool listens only while a client is idle): its queries fail with
+  // the error, and the pool drops it when it is released
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;
 }
 
