@@ -10,6 +10,7 @@ export * from "./events.ts";
 export * from "./graph-state.ts";
 export * from "./heartbeat.ts";
 export * from "./ids.ts";
+export * from "./job-retry.ts";
 export * from "./logger.ts";
 export * from "./messages.ts";
 export * from "./outage.ts";
