@@ -34,7 +34,8 @@ function isRoot(): boolean {
   return typeof process.getuid === "function" && process.getuid() === 0;
 }
 
-function postgresUser(): { uid: number; gid: number } | undefined {
+/** The user PostgreSQL runs as when we are root (initdb refuses root); none otherwise. */
+export function postgresUser(): { uid: number; gid: number } | undefined {
   if (!isRoot()) return undefined;
   try {
     const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
@@ -246,6 +247,8 @@ export interface RedisOptions {
   port?: number;
   /** No persistence at all (tests). */
   ephemeral?: boolean;
+  /** When the AOF is fsynced (tests that kill Redis use "always"). @defaultValue "everysec" */
+  appendfsync?: "always" | "everysec";
   allowInstall?: boolean;
   /** See {@link PostgresOptions.detached}. */
   detached?: boolean;
@@ -259,7 +262,7 @@ export async function startRedis(opts: RedisOptions): Promise<LocalServer> {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", opts.dataDir, "--daemonize", "no"];
   args.push("--save", "", "--protected-mode", "yes");
   if (opts.ephemeral) args.push("--appendonly", "no");
-  else args.push("--appendonly", "yes", "--appendfsync", "everysec");
+  else args.push("--appendonly", "yes", "--appendfsync", opts.appendfsync ?? "everysec");
   let out = "";
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached: opts.detached ?? false });
   const keep = (d: Buffer) => {

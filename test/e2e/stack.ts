@@ -152,6 +152,7 @@ const root = path.resolve(import.meta.dirname, "../..");
 export function spawnService(
   stack: Stack,
   service: "orchestrator" | "execution-worker",
+  env: Record<string, string> = {},
 ): { child: ChildProcess; exited: Promise<unknown> } {
   const c = stack.config;
   const child = spawn(process.execPath, serviceArgs(service), {
@@ -165,6 +166,7 @@ export function spawnService(
       QUEUE_PREFIX: c.QUEUE_PREFIX,
       SECRET_KEY: c.SECRET_KEY,
       ...stack.fake.env,
+      ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],
   });

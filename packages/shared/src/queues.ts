@@ -1,6 +1,7 @@
 import { type ConnectionOptions, type DefaultJobOptions, Queue, type WorkerOptions } from "bullmq";
 import { z } from "zod";
 import type { Config } from "./config.ts";
+import { retryDelayMs, retryPolicy } from "./job-retry.ts";
 import { wellFormed } from "./text.ts";
 
 /** BullMQ queue names; every process uses `QUEUE_PREFIX` as the BullMQ `prefix`. */
@@ -32,6 +33,12 @@ const executionJobBase = z.object({
   alias: z.string(),
   message_id: uuid,
 });
+
+/**
+ * Orchestrator job `fail`: an orchestrator job gave up; end its turn (`turn_id`, or whichever turn of
+ * the group is running when null) with `error`, with retries of its own, once the database answers.
+ */
+export const failJobSchema = z.object({ group_id: uuid, turn_id: uuid.nullable() });
 
 /** Execution job `llm`: one LLM call of one agent. Its reply will be stored under `message_id`. */
 export const llmJobSchema = executionJobBase.extend({
@@ -93,6 +100,7 @@ export const resultJobSchema = z.object({
 });
 
 export type AdvanceJob = z.infer<typeof advanceJobSchema>;
+export type FailJob = z.infer<typeof failJobSchema>;
 export type LlmJob = z.infer<typeof llmJobSchema>;
 export type ToolJob = z.infer<typeof toolJobSchema>;
 export type ExecutionResult = z.infer<typeof executionResultSchema>;
@@ -106,12 +114,14 @@ export const jobIds = {
   llm: (dispatchId: string) => `llm-${dispatchId}`,
   tool: (dispatchId: string) => `tool-${dispatchId}`,
   result: (dispatchId: string) => `result-${dispatchId}`,
+  /** The `fail` job that ends the turn of orchestrator job `jobId`, which gave up. */
+  fail: (jobId: string) => `fail-${jobId}`,
 } as const;
 
 /** Retries of every job; queues add the configured retention ({@link jobOptions}). */
 export const defaultJobOptions: DefaultJobOptions = {
-  attempts: 5,
-  backoff: { type: "exponential", delay: 200 },
+  attempts: retryPolicy.attempts,
+  backoff: { type: retryPolicy.backoffType, delay: retryPolicy.baseMs },
 };
 
 /** The settings that size a queue's history of finished jobs. */
@@ -154,6 +164,7 @@ export function createQueue<T = unknown>(
 /**
  * Worker settings shared by both services: a crashed process's job is stalled after `lockDuration`
  * and picked up by the next stalled check, so work resumes within ~15 s of a live worker existing.
+ * Retries wait as `retryDelayMs` says (job-retry.ts).
  */
 export function workerOptions(
   connection: ConnectionOptions,
@@ -167,5 +178,6 @@ export function workerOptions(
     lockDuration: 10_000,
     stalledInterval: 5_000,
     maxStalledCount: 3,
+    settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade) },
   };
 }

@@ -1,4 +1,4 @@
-import { isSynapseError, SynapseError } from "@synapse/shared";
+import { isSynapseError, isUnavailableError, ServiceUnavailableError, SynapseError } from "@synapse/shared";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /** Too many requests in the current window; the handler adds `Retry-After`. */
@@ -69,9 +69,16 @@ function send(reply: FastifyReply, status: number, detail: string, code: string)
 
 /**
  * The one place HTTP errors are made: known errors become `{detail, code}` with their status;
- * anything else is logged and becomes a generic 500 naming the request id. No stack reaches a client.
+ * PostgreSQL or Redis being unreachable is a 503 with `Retry-After`; anything else is logged and
+ * becomes a generic 500 naming the request id. No stack reaches a client.
  */
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isUnavailableError(err)) {
+    const unavailable = err instanceof ServiceUnavailableError ? err : new ServiceUnavailableError();
+    req.log.warn({ err, reqId: req.id }, "a dependency is unavailable");
+    void reply.header("retry-after", String(unavailable.retryAfterSeconds));
+    return send(reply, 503, unavailable.message, unavailable.code);
+  }
   if (err.validation) {
     return send(reply, 422, validationDetail(err.validationContext, err.validation), "validation_error");
   }

@@ -5,6 +5,8 @@ import {
   createRedis,
   EXECUTION_QUEUE,
   type ExecutionResult,
+  isFinalAttempt,
+  isUnavailableError,
   JobWorker,
   jobIds,
   type LlmJob,
@@ -165,11 +167,14 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
       return outcome;
     } catch (err) {
       outcome = "failed";
-      jlog.error({ err: err instanceof Error ? err.message : String(err) }, "execution job failed");
+      const message = err instanceof Error ? err.message : String(err);
+      jlog.error({ err: message }, "execution job failed");
+      // an outage (its DB reads, or Redis while `bull` reconnects) keeps the job retrying for minutes
+      const outage = isUnavailableError(err) || bull.status !== "ready";
+      if (!(err instanceof UnrecoverableError) && !isFinalAttempt(job, outage)) throw err;
       // last attempt: hand the orchestrator a failure it can show, rather than leaving the turn waiting
-      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1))
-        await reportFinalFailure(data).catch(() => undefined);
-      throw err;
+      await reportFinalFailure(data).catch((e) => jlog.error({ err: e }, "could not report the failure"));
+      throw err instanceof UnrecoverableError ? err : new UnrecoverableError(message);
     } finally {
       handle.release();
       jlog.info({ outcome, ms: Date.now() - started }, "execution job finished");

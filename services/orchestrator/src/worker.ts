@@ -6,7 +6,11 @@ import {
   createProducer,
   createQueue,
   EXECUTION_QUEUE,
+  failJobSchema,
+  isFinalAttempt,
+  isUnavailableError,
   JobWorker,
+  jobIds,
   type Logger,
   ORCHESTRATOR_QUEUE,
   resultJobSchema,
@@ -14,7 +18,7 @@ import {
   workerOptions,
 } from "@synapse/shared";
 import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
-import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { graphStore } from "./graph/checkpointer.ts";
@@ -107,14 +111,16 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
     logger,
   });
 
+  // the producer fails fast while Redis is away, with errors that carry no code: its state says why
+  const outage = (err: unknown) => isUnavailableError(err) || producer.status !== "ready";
   const worker = new JobWorker(
     ORCHESTRATOR_QUEUE,
-    (job: Job, token?: string) => processJob(runner, logger, job, token),
+    (job: Job, token?: string) => processJob(runner, logger, outage, job, token),
     workerOptions(deps.bullmq, prefix, config.ORCHESTRATOR_CONCURRENCY),
   );
   worker.on("error", (err) => logger.error({ err }, "orchestrator worker error"));
   worker.on("failed", (job, err) => {
-    if (job) void onFailed(runner, logger, job, err);
+    if (job) void onFailed(orchestratorQueue, logger, job, err);
   });
 
   const sweeper = startSweeper({
@@ -150,6 +156,7 @@ const EARLY_RESULT_RETRY_MS = 250;
 async function processJob(
   runner: TurnRunner,
   logger: Logger,
+  outage: (err: unknown) => boolean,
   job: Job,
   token: string | undefined,
 ): Promise<void> {
@@ -174,6 +181,12 @@ async function processJob(
         await runner.onResult(data);
         break;
       }
+      case "fail": {
+        const data = parse(failJobSchema, job);
+        Object.assign(fields, { group_id: data.group_id, turn_id: data.turn_id });
+        await runner.failTurn(data.group_id, data.turn_id, "failed");
+        break;
+      }
       default:
         throw new UnrecoverableError(`unknown orchestrator job "${job.name}"`);
     }
@@ -186,6 +199,9 @@ async function processJob(
       throw new DelayedError();
     }
     fields.err = err;
+    // an outage keeps the job retrying for minutes; anything else gives up after a few attempts
+    if (!(err instanceof UnrecoverableError) && isFinalAttempt(job, outage(err)))
+      throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
     throw err;
   } finally {
     const ms = Math.round((performance.now() - started) * 100) / 100;
@@ -204,22 +220,28 @@ function parse<T>(
   return parsed.data;
 }
 
-const failedJobIds = advanceJobSchema.extend({ turn_id: resultJobSchema.shape.turn_id.optional() });
+const failedJobIds = advanceJobSchema.extend({ turn_id: resultJobSchema.shape.turn_id.nullish() });
 
-/** A job that failed for good (attempts exhausted, or stalled too often) ends its turn with `error`. */
-async function onFailed(runner: TurnRunner, logger: Logger, job: Job, err: Error): Promise<void> {
+/**
+ * A job that failed for good (attempts used up, or stalled too often) ends its turn with `error`
+ * through a `fail` job: the database that made it fail may still be away, and the `fail` job
+ * retries until it answers. A `fail` job that gives up leaves the turn to the stall sweep.
+ */
+async function onFailed(queue: Queue, logger: Logger, job: Job, err: Error): Promise<void> {
   try {
     if ((await job.getState()) !== "failed") return;
     const ids = failedJobIds.safeParse(job.data);
-    if (!ids.success) return;
+    if (!ids.success || !job.id) return;
     const groupId = ids.data.group_id;
-    const turnId = job.name === "result" ? (ids.data.turn_id ?? null) : null;
-    logger.error(
-      { job_id: job.id, job: job.name, group_id: groupId, turn_id: turnId, err },
-      "orchestrator job gave up",
-    );
-    await runner.failTurn(groupId, turnId, "failed");
+    const turnId = job.name === "result" || job.name === "fail" ? (ids.data.turn_id ?? null) : null;
+    const fields = { job_id: job.id, job: job.name, group_id: groupId, turn_id: turnId, err };
+    if (job.name === "fail") {
+      logger.error(fields, "could not end the turn of a failed job; the stall sweep will");
+      return;
+    }
+    logger.error(fields, "orchestrator job gave up");
+    await queue.add("fail", { group_id: groupId, turn_id: turnId }, { jobId: jobIds.fail(job.id) });
   } catch (e) {
-    logger.error({ job_id: job.id, err: e }, "could not end the turn of a failed job");
+    logger.error({ job_id: job.id, err: e }, "could not hand the turn of a failed job to a fail job");
   }
 }

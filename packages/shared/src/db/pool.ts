@@ -1,4 +1,5 @@
 import pg from "pg";
+import { ServiceUnavailableError } from "../outage.ts";
 
 // int8 (seq, counts) fits a JS number for any realistic group; parse it as one, not as a string
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
@@ -11,9 +12,32 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: () => void) => void;
+
+/**
+ * A pool whose failures to hand out a connection (refused, timed out, pool ended) are
+ * `ServiceUnavailableError`s: pg-pool makes some of them without a code, and callers must tell an
+ * unreachable database from a failing statement. `pool.query` takes its connection here too.
+ */
+class Pool extends pg.Pool {
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
+    if (callback) {
+      super.connect((err, client, done) =>
+        callback(err ? new ServiceUnavailableError({ cause: err }) : undefined, client, done),
+      );
+      return undefined;
+    }
+    return super.connect().catch((err: unknown) => {
+      throw new ServiceUnavailableError({ cause: err });
+    });
+  }
+}
+
 /** A node-postgres pool. Nothing connects until the first query. */
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new Pool({
     connectionString: url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? "synapse",
@@ -23,6 +47,9 @@ export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   });
   // an idle client losing its connection must not crash the process; the next query reconnects
   pool.on("error", () => undefined);
+  // nor may a checked-out one (pg-pool listens only while a client is idle): its queries fail with
+  // the error, and the pool drops it when it is released
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;
 }
 

@@ -14,6 +14,7 @@ import {
   markTurnEnded,
   ORCHESTRATOR_QUEUE,
   type ResultJob,
+  retryDelayMs,
   storeUserMessage,
   type ToolJob,
   withGroupLock,
@@ -131,7 +132,13 @@ export async function waitFor<T>(
   }
 }
 
-export async function startHarness(opts: { env?: Record<string, string> } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  /** The orchestrator's own pool (e.g. through a proxy a test takes away); tests' reads use `pool`. */
+  orchestratorPool?: pg.Pool;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const config = testConfig({ ORCHESTRATOR_CONCURRENCY: "8", ...opts.env });
   const prefix = config.QUEUE_PREFIX;
   const { databaseUrl, redisUrl } = testUrls();
@@ -153,10 +160,10 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
     { level: "debug" },
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
-  const saver = new FlakySaver(pool);
+  const saver = new FlakySaver(opts.orchestratorPool ?? pool);
   const orchestrator = await startOrchestrator({
     config,
-    pool,
+    pool: opts.orchestratorPool ?? pool,
     bullmq,
     heartbeat: false,
     logger,
@@ -230,7 +237,7 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
       if (reply === null) return;
       await deliver(data, resultFor(data, kind, reply));
     },
-    { connection: bullmq, prefix, concurrency: 16 },
+    { connection: bullmq, prefix, concurrency: 16, settings: { backoffStrategy: retryDelayMs } },
   );
 
   return {
