@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import {
   createPool,
@@ -11,7 +10,7 @@ import {
 } from "@synapse/shared";
 import type { Queue } from "bullmq";
 import type pg from "pg";
-import { startPostgres, startRedis } from "../scripts/lib/local-services.ts";
+import { startPostgres, startRedis, throwawayDir } from "../scripts/lib/local-services.ts";
 
 /** One line of the report: a figure, and where it has one, the baseline measured in the same run. */
 export interface BenchRow {
@@ -38,16 +37,7 @@ export type Bench = (ctx: BenchContext) => Promise<BenchRow[]>;
 export async function startBenchServices(): Promise<
   BenchContext & { pids: { postgres?: number; redis?: number }; stop(): Promise<void> }
 > {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "synapse-bench-"));
-  if (process.getuid?.() === 0) {
-    const { execFileSync } = await import("node:child_process");
-    const { chownSync } = await import("node:fs");
-    chownSync(
-      dir,
-      Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })),
-      Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })),
-    );
-  }
+  const dir = throwawayDir("synapse-bench-");
   const [pg, redis] = await Promise.all([
     startPostgres({ dataDir: path.join(dir, "pg") }),
     startRedis({ dataDir: path.join(dir, "redis"), ephemeral: true, allowInstall: true }),

@@ -1,6 +1,5 @@
-import path from "node:path";
 import { ConfigError, createPool, loadConfigOrExit, migrateDown, migrateUp } from "@synapse/shared";
-import { type LocalServer, startPostgres } from "./lib/local-services.ts";
+import { type LocalServer, persistentCluster, startPostgres } from "./lib/local-services.ts";
 import { readStackState } from "./lib/stack-state.ts";
 
 /**
@@ -24,7 +23,9 @@ let local: LocalServer | undefined;
 let url = config.DATABASE_URL ?? readStackState(config.dataDir)?.databaseUrl;
 try {
   if (!url) {
-    local = await startPostgres({ dataDir: path.join(config.dataDir, "pg") });
+    const cluster = persistentCluster(config.dataDir);
+    for (const note of cluster.notes) process.stdout.write(`${note}\n`);
+    local = await startPostgres({ dataDir: cluster.dir });
     url = local.url;
   }
   const pool = createPool(url, { max: 1, applicationName: "synapse-migrate" });

@@ -2,16 +2,16 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, createPool, loadConfigOrExit, migrateUp, redactUrl } from "@synapse/shared";
-import { type LocalServer, startPostgres, startRedis } from "./lib/local-services.ts";
+import { type LocalServer, persistentCluster, startPostgres, startRedis } from "./lib/local-services.ts";
 import { serviceArgs } from "./lib/service-process.ts";
 import { clearStackState, writeStackState } from "./lib/stack-state.ts";
 
 /**
  * `npm start`: the whole stack on one machine. Starts PostgreSQL and Redis (data under
- * SYNAPSE_DATA_DIR) unless DATABASE_URL / REDIS_URL point elsewhere, applies migrations, runs the
- * gateway, the orchestrator and an execution worker with prefixed output, restarts a service that
- * dies, and on Ctrl-C or SIGTERM stops everything it started: services first (they drain), then
- * Redis and PostgreSQL.
+ * SYNAPSE_DATA_DIR; as root, PostgreSQL's may be kept elsewhere: see persistentCluster) unless
+ * DATABASE_URL / REDIS_URL point elsewhere, applies migrations, runs the gateway, the orchestrator
+ * and an execution worker with prefixed output, restarts a service that dies, and on Ctrl-C or
+ * SIGTERM stops everything it started: services first (they drain), then Redis and PostgreSQL.
  */
 const root = path.resolve(import.meta.dirname, "..");
 const config = loadConfigOrExit();
@@ -108,8 +108,10 @@ try {
   let databaseUrl = config.DATABASE_URL;
   let redisUrl = config.REDIS_URL;
   if (!databaseUrl) {
-    say(`starting PostgreSQL (data in ${path.join(config.dataDir, "pg")})`);
-    const pg = await startPostgres({ dataDir: path.join(config.dataDir, "pg"), detached: true });
+    const cluster = persistentCluster(config.dataDir);
+    for (const note of cluster.notes) say(note);
+    say(`starting PostgreSQL (data in ${cluster.dir}${cluster.why ? `: ${cluster.why}` : ""})`);
+    const pg = await startPostgres({ dataDir: cluster.dir, detached: true });
     servers.push(pg);
     databaseUrl = pg.url;
   }

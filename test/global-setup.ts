@@ -1,9 +1,8 @@
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { createPool, migrateUp } from "@synapse/shared";
 import type { TestProject } from "vitest/node";
-import { type LocalServer, startPostgres, startRedis } from "../scripts/lib/local-services.ts";
+import { type LocalServer, startPostgres, startRedis, throwawayDir } from "../scripts/lib/local-services.ts";
 
 /**
  * One throwaway PostgreSQL and one Redis on free loopback ports for the whole run, with the real
@@ -20,14 +19,8 @@ let servers: LocalServer[] = [];
 let dir = "";
 
 export async function setup(project: TestProject): Promise<void> {
-  dir = mkdtempSync(path.join(os.tmpdir(), "synapse-test-"));
-  if (process.getuid?.() === 0) {
-    // the postgres user must be able to reach its data dir
-    const { execFileSync } = await import("node:child_process");
-    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }));
-    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }));
-    chownSync(dir, uid, gid);
-  }
+  // as root, owned by the postgres user, who runs PostgreSQL
+  dir = throwawayDir("synapse-test-");
   const [pgServer, redisServer] = await Promise.all([
     startPostgres({ dataDir: path.join(dir, "pg"), ephemeral: true }),
     startRedis({ dataDir: path.join(dir, "redis"), ephemeral: true, allowInstall: true }),
