@@ -3,6 +3,7 @@ import type pg from "pg";
 import { lostPreparedStatement, preparesFor, SqlStatement } from "./db/prepared.ts";
 import { type GroupFrame, groupChannel, publishFrame, type TurnEndReason } from "./events.ts";
 import { uuidLiteral } from "./ids.ts";
+import { recordTurnEnded } from "./telemetry/metrics.ts";
 
 const GROUP_LOCK = new SqlStatement(
   "synapse_group_lock",
@@ -67,12 +68,15 @@ export async function markTurnEnded(
   turnId: string,
   reason: TurnEndReason,
 ): Promise<string | undefined> {
-  const { rows } = await db.query<{ group_id: string }>(
+  const { rows } = await db.query<{ group_id: string; steps: number; ran_s: number | null }>(
     `update turns set status = 'ended', reason = $2, ended_at = now(), updated_at = now()
-      where id = $1 and status <> 'ended' returning group_id`,
+      where id = $1 and status <> 'ended'
+      returning group_id, steps, extract(epoch from ended_at - started_at)::float8 as ran_s`,
     [turnId, reason],
   );
-  return rows[0]?.group_id;
+  const row = rows[0];
+  if (row) recordTurnEnded(reason, row.steps, row.ran_s);
+  return row?.group_id;
 }
 
 /**

@@ -12,6 +12,13 @@ import {
   publishFrame,
   type ToolCall,
 } from "@synapse/shared";
+import {
+  bounded,
+  llmCallDuration,
+  llmFailures,
+  llmRetries,
+  llmTokens,
+} from "@synapse/shared/telemetry/metrics";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { loadCallContext } from "./agents.ts";
@@ -157,6 +164,15 @@ export async function runLlmJob(
   );
 
   const attempts = 1 + deps.config.LLM_MAX_RETRIES;
+  const labels = { provider, model: bounded("model", agent.model) };
+  const callStarted = performance.now();
+  const observe = (outcome: "ok" | "error") =>
+    llmCallDuration.observe({ ...labels, outcome }, (performance.now() - callStarted) / 1000);
+  const fail = (code: string, detail: string) => {
+    observe("error");
+    llmFailures.inc({ ...labels, code });
+    return llmError(code, detail);
+  };
   for (let attempt = 1; ; attempt++) {
     const started = Date.now();
     const deadline = withDeadline(signal, deps.config.LLM_TIMEOUT_MS);
@@ -180,6 +196,9 @@ export async function runLlmJob(
         },
         "llm call done",
       );
+      observe("ok");
+      llmTokens.inc({ ...labels, direction: "input" }, reply.usage.input_tokens);
+      llmTokens.inc({ ...labels, direction: "output" }, reply.usage.output_tokens);
       return { kind: "llm", ok: true, ...base, ...reply };
     } catch (err) {
       // the attempt is over: its timer must not outlive it through the backoff
@@ -200,9 +219,9 @@ export async function runLlmJob(
         },
         "llm call failed",
       );
-      if (!c.retryable) return llmError("provider_rejected", c.detail);
-      if (attempt >= attempts)
-        return llmError("provider_unavailable", `${c.detail} (after ${attempt} attempts)`);
+      if (!c.retryable) return fail("provider_rejected", c.detail);
+      if (attempt >= attempts) return fail("provider_unavailable", `${c.detail} (after ${attempt} attempts)`);
+      llmRetries.inc(labels);
       try {
         await sleep(backoffMs(attempt, c.retryAfterMs, deps.backoff), signal);
       } catch {

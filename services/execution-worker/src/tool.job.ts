@@ -1,4 +1,5 @@
 import { type Config, type ExecutionResult, isToolName, type ToolJob } from "@synapse/shared";
+import { toolCallDuration, toolErrors } from "@synapse/shared/telemetry/metrics";
 import type pg from "pg";
 import { TurnCancelledError, turnGoneBeforeStart } from "./cancel.ts";
 import { runTool, type ToolOutcome } from "./tools/registry.ts";
@@ -39,12 +40,19 @@ export async function runToolJob(
   else if (isToolName(name) && !agentTools.includes(name))
     outcome = { content: `tool "${name}" is not available to ${job.alias}`, is_error: true };
   else {
+    const started = performance.now();
     try {
       outcome = await runTool(name, args, { config: deps.config, signal, now: deps.now });
     } catch (err) {
       if (signal.aborted) throw new TurnCancelledError(job.turn_id);
       throw err;
     }
+    const tool = isToolName(name) ? name : "unknown";
+    toolCallDuration.observe(
+      { tool, outcome: outcome.is_error ? "error" : "ok" },
+      (performance.now() - started) / 1000,
+    );
+    if (outcome.is_error) toolErrors.inc({ tool });
   }
   if (signal.aborted) throw new TurnCancelledError(job.turn_id);
   return {

@@ -18,6 +18,7 @@ import {
   workerOptions,
 } from "@synapse/shared";
 import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
+import { trackQueueDepth } from "@synapse/shared/telemetry/metrics";
 import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -89,6 +90,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const executionQueue = createQueue(EXECUTION_QUEUE, producer, config);
   const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, producer, config);
   await executionQueue.waitUntilReady();
+  const untrack = [trackQueueDepth(executionQueue), trackQueueDepth(orchestratorQueue)];
   const effects: EffectDeps = {
     pool,
     redis: producer,
@@ -142,6 +144,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
       await sweeper.stop();
       await worker.close();
       await stopHeartbeat();
+      for (const stop of untrack) stop();
       await Promise.all([executionQueue.close(), orchestratorQueue.close()]);
       producer.disconnect();
       logger.info("orchestrator stopped");

@@ -94,6 +94,13 @@ export const turnSteps = new Histogram({
   registers,
 });
 
+/** Counts a turn that has just ended (`seconds` from its start; null when it never started). */
+export function recordTurnEnded(reason: string, steps: number, seconds: number | null): void {
+  turnsEnded.inc({ reason });
+  turnSteps.observe(steps);
+  if (seconds !== null) turnDuration.observe({ reason }, seconds);
+}
+
 export const llmCallDuration = new Histogram({
   name: "synapse_llm_call_duration_seconds",
   help: "LLM calls (all attempts of one call), by provider, model and outcome.",

@@ -10,6 +10,7 @@ import {
   type ToolJob,
   toMessage,
 } from "@synapse/shared";
+import { recordTurnEnded, turnsStarted } from "@synapse/shared/telemetry/metrics";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -143,6 +144,8 @@ const WRITE_STEP = `with input as (
        and (($4::boolean and status = 'queued')
             or ($5::int is not null and status = 'running')
             or ($7::text is not null and status <> 'ended'))
+    returning started_at = now() as started_now, ended_at = now() as ended_now, steps,
+              extract(epoch from ended_at - started_at)::float8 as ran_s
   ),
   msgs as (
     select ${MESSAGE_COLUMNS} from ins
@@ -150,6 +153,8 @@ const WRITE_STEP = `with input as (
     select ${MESSAGE_COLUMNS} from messages where id in (select id from input)
   )
   select coalesce((select last_seq from s), (select last_seq from groups where id = $2), 0) as until_seq,
+         (select started_now from t) as started_now, (select ended_now from t) as ended_now,
+         (select steps from t) as turn_steps, (select ran_s from t) as ran_s,
          msgs.*
     from (values (1)) as one(x) left join msgs on true`;
 
@@ -166,7 +171,7 @@ async function writeAll(pool: pg.Pool, turn: TurnState, effects: Effect[]) {
     } else if (effect.type === "begin") begin = true;
     else if (effect.type === "progress") progress = effect;
   }
-  const { rows } = await pool.query<MessageRow & { until_seq: string | number }>({
+  const { rows } = await pool.query<MessageRow & StepOutcome>({
     name: "synapse_write_step",
     text: WRITE_STEP,
     values: [
@@ -193,7 +198,19 @@ async function writeAll(pool: pg.Pool, turn: TurnState, effects: Effect[]) {
   const stored = new Map<string, Message>();
   for (const row of rows) if (row.id) stored.set(row.id, toMessage(row));
   const untilSeq = Number(rows[0]?.until_seq ?? 0);
+  // counted here, where the write that changed the turn commits: a retried step changes nothing
+  if (rows[0]?.started_now) turnsStarted.inc();
+  if (rows[0]?.ended_now && end) recordTurnEnded(end.reason, Number(rows[0].turn_steps ?? 0), rows[0].ran_s);
   return { stored, untilSeq };
+}
+
+/** What the step's statement says of the turn row, besides the messages. */
+interface StepOutcome {
+  until_seq: string | number;
+  started_now: boolean | null;
+  ended_now: boolean | null;
+  turn_steps: number | null;
+  ran_s: number | null;
 }
 
 async function announce(
