@@ -12,7 +12,9 @@ afterAll(async () => {
 });
 
 describe("job retention", () => {
-  it("every job of a turn, whoever added it, carries the configured retention", { timeout: 30_000 }, async () => {
+  it("every job of a turn, whoever added it, carries the configured retention", {
+    timeout: 30_000,
+  }, async () => {
     stack.fake.respond((req) => {
       if (agentOf(req.system) === "Alice") return { text: "alice-answer" };
       const answered = req.messages.some((m) => m.content.includes("alice-answer"));
