@@ -8,8 +8,11 @@ export interface TcpProxy {
   port: number;
   /** `url` with its port replaced by the proxy's. */
   urlFor(url: string): string;
-  /** Resets every connection and refuses new ones (ECONNREFUSED) until `up()`. */
-  down(): Promise<void>;
+  /**
+   * Cuts every connection (a reset, or with `{ reset: false }` a plain close) and refuses new ones
+   * (ECONNREFUSED) until `up()`.
+   */
+  down(opts?: { reset?: boolean }): Promise<void>;
   /** Accepts connections again, on the same port. */
   up(): Promise<void>;
   close(): Promise<void>;
@@ -38,9 +41,9 @@ export async function startTcpProxy(targetPort: number, host = "127.0.0.1"): Pro
     });
   await listen(0);
   const port = (server.address() as net.AddressInfo).port;
-  const stop = () =>
+  const stop = (opts: { reset?: boolean } = {}) =>
     new Promise<void>((resolve) => {
-      for (const s of sockets) s.resetAndDestroy();
+      for (const s of sockets) opts.reset === false ? s.destroy() : s.resetAndDestroy();
       if (!server.listening) return resolve();
       server.close(() => resolve());
     });
@@ -53,6 +56,6 @@ export async function startTcpProxy(targetPort: number, host = "127.0.0.1"): Pro
     },
     down: stop,
     up: () => listen(port),
-    close: stop,
+    close: () => stop(),
   };
 }

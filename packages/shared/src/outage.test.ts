@@ -1,6 +1,6 @@
 import { MaxRetriesPerRequestError } from "ioredis/built/errors/index.js";
 import { describe, expect, it } from "vitest";
-import { isUnavailableError, ServiceUnavailableError } from "./outage.ts";
+import { isUnavailableError, markConnectionLost, ServiceUnavailableError } from "./outage.ts";
 
 function coded(code: string): Error {
   return Object.assign(new Error("whatever the text"), { code });
@@ -19,6 +19,13 @@ describe("isUnavailableError", () => {
     ["a wrapped cause", new Error("step failed", { cause: coded("ECONNREFUSED") })],
   ])("%s is an outage", (_what, err) => {
     expect(isUnavailableError(err)).toBe(true);
+  });
+
+  it("a pg connection lost under a query is an outage, though its error has no code", () => {
+    const cut = new Error("Connection terminated unexpectedly");
+    expect(isUnavailableError(cut)).toBe(false);
+    markConnectionLost(cut);
+    expect(isUnavailableError(cut)).toBe(true);
   });
 
   it.each([

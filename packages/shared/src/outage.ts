@@ -37,18 +37,31 @@ const PG_UNAVAILABLE = new Set([
   "53300", // too_many_connections
 ]);
 
+/** Errors a pg client emitted as its own `error` event: its connection is gone. */
+const lostConnections = new WeakSet<object>();
+
+/**
+ * Records `err`, emitted by a pg client as its `error` event, as the loss of its connection. pg
+ * gives the same error object to the queries it cuts, without a code ("terminated unexpectedly").
+ */
+export function markConnectionLost(err: unknown): void {
+  if (typeof err === "object" && err !== null) lostConnections.add(err);
+}
+
 function codeOf(err: object): string | undefined {
   return "code" in err && typeof err.code === "string" ? err.code : undefined;
 }
 
 /**
  * Whether `err` says PostgreSQL or Redis is unreachable (by error class and code, never by message):
- * a network error code, a SQLSTATE of class 08 or 57P01–57P03, a failed pool checkout, ioredis
- * giving up on a command while reconnecting. Causes and the parts of an AggregateError count too.
+ * a network error code, a SQLSTATE of class 08 or 57P01–57P03, a failed pool checkout, a pg
+ * connection lost under a query (`markConnectionLost`), ioredis giving up on a command while
+ * reconnecting. Causes and the parts of an AggregateError count too.
  */
 export function isUnavailableError(err: unknown, depth = 0): boolean {
   if (typeof err !== "object" || err === null || depth > 4) return false;
   if (err instanceof ServiceUnavailableError || err instanceof MaxRetriesPerRequestError) return true;
+  if (lostConnections.has(err)) return true;
   const code = codeOf(err);
   if (code && (NETWORK_CODES.has(code) || PG_UNAVAILABLE.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
     return true;

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ServiceUnavailableError } from "../outage.ts";
+import { markConnectionLost, ServiceUnavailableError } from "../outage.ts";
 
 // int8 (seq, counts) fits a JS number for any realistic group; parse it as one, not as a string
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
@@ -48,8 +48,8 @@ export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   // an idle client losing its connection must not crash the process; the next query reconnects
   pool.on("error", () => undefined);
   // nor may a checked-out one (pg-pool listens only while a client is idle): its queries fail with
-  // the error, and the pool drops it when it is released
-  pool.on("connect", (client) => client.on("error", () => undefined));
+  // the error, and the pool drops it when it is released. That error has no code: mark it an outage
+  pool.on("connect", (client) => client.on("error", markConnectionLost));
   return pool;
 }
 
