@@ -1,6 +1,6 @@
 import type { Job } from "bullmq";
 import { describe, expect, it } from "vitest";
-import { isFinalAttempt, retryDelayMs, retryPolicy } from "./job-retry.ts";
+import { isFinalAttempt, RETRY_WINDOW_MS, retryDelayMs, retryPolicy } from "./job-retry.ts";
 
 const job = (attemptsMade: number) => ({ attemptsMade, opts: { attempts: retryPolicy.attempts } }) as Job;
 
@@ -10,6 +10,7 @@ describe("the job retry policy", () => {
     let total = 0;
     for (let made = 1; made < retryPolicy.attempts; made++) total += retryDelayMs(made);
     expect(total).toBe(142_600);
+    expect(RETRY_WINDOW_MS).toBe(total);
   });
 
   it("keeps a job meeting an outage for all its attempts, and gives up on anything else after 5", () => {

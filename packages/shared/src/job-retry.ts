@@ -24,6 +24,11 @@ export function retryDelayMs(attemptsMade: number): number {
   return Math.min(retryPolicy.baseMs * 2 ** Math.max(0, attemptsMade - 1), retryPolicy.capMs);
 }
 
+/** How long a job keeps being retried through an outage: the sum of its waits between attempts. */
+export const RETRY_WINDOW_MS = Array.from({ length: retryPolicy.attempts - 1 }, (_, i) =>
+  retryDelayMs(i + 1),
+).reduce((sum, ms) => sum + ms, 0);
+
 /**
  * Whether the attempt of `job` that failed now is its last: its attempts are used up, or it did not
  * fail for an outage (`outage` false) and has had `otherFailureAttempts`. A processor then throws

@@ -13,6 +13,7 @@ import {
   jobIds,
   type Logger,
   ORCHESTRATOR_QUEUE,
+  RETRY_WINDOW_MS,
   resultJobSchema,
   startHeartbeat,
   workerOptions,
@@ -153,7 +154,9 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
 }
 
 /** How long a result may wait for the retry of the step that dispatched its call (then the stall sweeper decides). */
-const EARLY_RESULT_WAIT_MS = 60_000;
+// the dispatching step may be retried through an outage for as long as any job is: wait that long,
+// and a minute more for the attempts themselves
+const EARLY_RESULT_WAIT_MS = RETRY_WINDOW_MS + 60_000;
 const EARLY_RESULT_RETRY_MS = 250;
 
 async function processJob(
