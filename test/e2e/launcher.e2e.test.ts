@@ -18,6 +18,7 @@ function launch(port: number): { child: ChildProcess; output: () => string; read
     SYNAPSE_DATA_DIR: dataDir,
     PORT: String(port),
     LOG_LEVEL: "warn",
+    DEMO_WORD_DELAY_MS: "0",
   };
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], {
     cwd: root,
