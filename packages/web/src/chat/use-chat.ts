@@ -46,6 +46,8 @@ export function useChat(groupId: string) {
   useEffect(() => {
     let socket: GroupSocket | undefined;
     let stopped = false;
+    let offline: (() => void) | undefined;
+    let online: (() => void) | undefined;
     void (async () => {
       const [g, page] = await Promise.all([
         api.GET("/groups/{id}", { params: { path: { id: groupId } } }),
@@ -59,20 +61,38 @@ export function useChat(groupId: string) {
       setGroup(g.data as GroupDetail);
       const messages = page.data as Message[];
       dispatch({ type: "page", messages, complete: messages.length < PAGE });
-      const after = messages.at(-1)?.seq ?? 0;
-      socket = openGroupSocket(groupId, after);
-      socket.onState((s) => setConnection(s));
-      socket.onFrame((f) => {
-        if (f.type === "pong" || f.type === "error") return;
-        dispatch({ type: "frame", frame: f as ChatFrame });
-        if (f.type === "turn.ended") void fetchTurn(f.turn_id);
-      });
+      const connect = (after: number) => {
+        socket = openGroupSocket(groupId, after);
+        socket.onState((st) => {
+          setConnection(st === "closed" && !navigator.onLine ? "reconnecting" : st);
+          // turn events of the time away are not replayed: ask how the running turn is doing
+          const running = stateRef.current.running;
+          if (st === "open" && running) void fetchTurn(running);
+        });
+        socket.onFrame((f) => {
+          if (f.type === "pong" || f.type === "error") return;
+          dispatch({ type: "frame", frame: f as ChatFrame });
+          if (f.type === "turn.ended") void fetchTurn(f.turn_id);
+        });
+      };
+      connect(messages.at(-1)?.seq ?? 0);
+      // a lost network can leave a socket open but silent for minutes: drop it at once, and
+      // resume after the last message held when the network is back
+      offline = () => socket?.close();
+      online = () => {
+        socket?.close();
+        if (!stopped) connect(lastSeq(stateRef.current));
+      };
+      window.addEventListener("offline", offline);
+      window.addEventListener("online", online);
       // the turn events of a turn already running were sent before this page: ask for its state
       const lastTurn = [...messages].reverse().find((m) => m.turn_id)?.turn_id;
       if (lastTurn) void fetchTurn(lastTurn);
     })();
     return () => {
       stopped = true;
+      if (offline) window.removeEventListener("offline", offline);
+      if (online) window.removeEventListener("online", online);
       socket?.close();
     };
   }, [groupId, fetchTurn]);
