@@ -6,6 +6,7 @@ import {
   type ConnectionState,
   GroupSocket,
   type GroupSocketOptions,
+  reconnectDelay,
   type StateInfo,
 } from "./group-socket.ts";
 
@@ -118,6 +119,18 @@ function open(opts: Partial<GroupSocketOptions> = {}) {
   };
 }
 
+describe("reconnectDelay", () => {
+  it("doubles from initialMs up to maxMs, jittered between half and all of it", () => {
+    const backoff = { initialMs: 100, maxMs: 1_000 };
+    const low = [0, 1, 2, 3, 4, 5].map((n) => reconnectDelay(n, backoff, () => 0));
+    const high = [0, 1, 2, 3, 4, 5].map((n) => reconnectDelay(n, backoff, () => 1));
+    expect(low).toEqual([50, 100, 200, 400, 500, 500]);
+    expect(high).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+    expect(reconnectDelay(0)).toBeGreaterThanOrEqual(250);
+    expect(reconnectDelay(20)).toBeLessThanOrEqual(30_000);
+  });
+});
+
 describe("GroupSocket", () => {
   it("authenticates by subprotocol, starts after the given seq and delivers frames", async () => {
     const { socket, frames, states } = open({ after: 7 });
@@ -184,19 +197,30 @@ describe("GroupSocket", () => {
     expect(states.map(([s]) => s)).toEqual(["open", "closed"]);
   });
 
-  it("waits longer after each failed attempt, up to maxMs", async () => {
+  it("waits longer after each failed attempt", async () => {
     gw.wss.on("connection", (ws) => ws.close(1011, "internal error"));
     const { socket } = open({ backoff: { initialMs: 20, maxMs: 160 } });
-    const c6 = await gw.conn(6);
-    const gaps = gw.conns.slice(1).map((c, i) => c.at - gw.conns[i]!.at);
-    // the n-th wait is between half and all of min(160, 20 * 2^n)
-    expect(gaps[0]).toBeLessThan(60);
-    expect(gaps[3]).toBeGreaterThanOrEqual(78);
-    expect(gaps[4]).toBeGreaterThanOrEqual(78);
-    // capped: 160 ms at most, plus the time a connection takes on a busy machine
-    for (const g of gaps) expect(g).toBeLessThan(400);
-    expect(c6.url.search).toBe("");
+    await gw.conn(5);
     socket.close();
+    const gaps = gw.conns.slice(1).map((c, i) => c.at - gw.conns[i]!.at);
+    // timers never fire early: the fourth wait is at least half of 20 * 2^3
+    expect(gaps[3]).toBeGreaterThanOrEqual(78);
+    expect(gw.conns.every((c) => c.url.search === "")).toBe(true);
+  });
+
+  it("starts the back-off afresh once a connection delivered a frame", async () => {
+    gw.wss.on("connection", (ws) => {
+      // the fourth connection answers before it drops; the others fail at once
+      if (gw.conns.length === 4) ws.send(JSON.stringify({ type: "pong" }), () => ws.close(1011));
+      else ws.close(1011);
+    });
+    const { socket } = open({ backoff: { initialMs: 50, maxMs: 10_000 } });
+    await gw.conn(5);
+    socket.close();
+    const gaps = gw.conns.slice(1).map((c, i) => c.at - gw.conns[i]!.at);
+    // the third wait is 100-200 ms; after the answered connection it is 25-50 ms again
+    expect(gaps[2]).toBeGreaterThanOrEqual(98);
+    expect(gaps[3]).toBeLessThan(gaps[2]!);
   });
 
   it("pings every 25 s while open", async () => {

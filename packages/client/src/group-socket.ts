@@ -51,6 +51,20 @@ export function groupSocketUrl(baseUrl: string, groupId: string, after: number |
   return url.toString();
 }
 
+/**
+ * The wait before a reconnect that follows `retries` failed ones: between half and all of
+ * `min(maxMs, initialMs * 2^retries)`; the jitter spreads the reconnects of many clients after a
+ * server restart.
+ */
+export function reconnectDelay(
+  retries: number,
+  backoff: GroupSocketOptions["backoff"] = {},
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(backoff.maxMs ?? 30_000, (backoff.initialMs ?? 500) * 2 ** retries);
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
 /** A frame as JSON, or undefined when it is not an object with a string `type`. */
 function parseFrame(data: unknown): ServerFrame | undefined {
   if (typeof data !== "string") return undefined;
@@ -173,12 +187,7 @@ export class GroupSocket {
 
   #scheduleReconnect(info: StateInfo): void {
     this.#setState("reconnecting", info);
-    const initial = this.#opts.backoff?.initialMs ?? 500;
-    const max = this.#opts.backoff?.maxMs ?? 30_000;
-    const ceiling = Math.min(max, initial * 2 ** this.#retries);
-    this.#retries++;
-    // jitter spreads the reconnects of many clients after a server restart
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    const delay = reconnectDelay(this.#retries++, this.#opts.backoff);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.#connect();
