@@ -233,6 +233,16 @@ describe("GroupSocket", () => {
     expect(JSON.parse(c.received[0]!)).toEqual({ type: "ping" });
   });
 
+  it("closes, with the reason, when no socket can be made of its options", async () => {
+    let token = "tok.en.jwt";
+    const { socket, states } = open({ token: () => token });
+    token = "not a subprotocol";
+    (await gw.conn(1)).ws.close(1011);
+    await until(() => socket.state === "closed");
+    expect(states.at(-1)?.[1]?.reason).toBeTruthy();
+    expect(gw.conns).toHaveLength(1);
+  });
+
   it("sends no subprotocol without a token", async () => {
     open({ token: () => null });
     expect((await gw.conn(1)).protocol).toBe("");

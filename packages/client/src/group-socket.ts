@@ -149,10 +149,17 @@ export class GroupSocket {
   #connect(): void {
     const after = this.#lastSeq > 0 ? this.#lastSeq : this.#opts.after;
     const token = this.#opts.token();
-    const ws = new this.#WebSocket(
-      groupSocketUrl(this.#opts.baseUrl, this.#opts.groupId, after),
-      token ? [`bearer.${token}`] : [],
-    );
+    let ws: WebSocket;
+    try {
+      ws = new this.#WebSocket(
+        groupSocketUrl(this.#opts.baseUrl, this.#opts.groupId, after),
+        token ? [`bearer.${token}`] : [],
+      );
+    } catch (err) {
+      // a bad base URL or a token that is no valid subprotocol: retrying cannot mend either
+      this.#setState("closed", { reason: err instanceof Error ? err.message : String(err) });
+      return;
+    }
     this.#ws = ws;
     ws.onopen = () => {
       if (this.#ws !== ws) return;
