@@ -12,7 +12,7 @@ import { Queue } from "bullmq";
 import { buildApp } from "../services/api-gateway/src/app.ts";
 import { ensureWebBuild, launchBrowser } from "../test/web/browser.ts";
 import { seedMessages } from "../test/web/support.ts";
-import { type Bench, type BenchRow, percentile } from "./support.ts";
+import { type Bench, type BenchContext, type BenchRow, percentile } from "./support.ts";
 
 /**
  * The browser client in Chromium, served by an in-process gateway: JavaScript of the first view
@@ -60,8 +60,8 @@ function instrument() {
   }).observe(document, { subtree: true, childList: true, characterData: true });
 }
 
-const bench: Bench = async (ctx) => {
-  ensureWebBuild();
+/** A gateway serving the web build, in this process, on the bench's servers. */
+async function servedGateway(ctx: BenchContext) {
   const config = loadConfig(
     {
       NODE_ENV: "production",
@@ -74,18 +74,25 @@ const bench: Bench = async (ctx) => {
     },
     "/nonexistent-dir-for-dotenv",
   );
-  const logger = createLogger(config, "bench-web");
   const pool = createPool(ctx.databaseUrl, { max: 10 });
-  const redis = createRedis(ctx.redisUrl);
-  const bullmq = createRedis(ctx.redisUrl, { bullmq: true });
-  const queue = new Queue(ORCHESTRATOR_QUEUE, {
-    connection: bullmq,
-    prefix: config.QUEUE_PREFIX,
-    defaultJobOptions,
-  });
-  const app = await buildApp({ config, pool, redis, logger, orchestratorQueue: queue });
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const [redis, bullmq] = [createRedis(ctx.redisUrl), createRedis(ctx.redisUrl, { bullmq: true })];
+  const opts = { connection: bullmq, prefix: config.QUEUE_PREFIX, defaultJobOptions };
+  const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, opts);
+  const logger = createLogger(config, "bench-web");
+  const app = await buildApp({ config, pool, redis, logger, orchestratorQueue });
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  const close = async () => {
+    await app.close();
+    await orchestratorQueue.close();
+    for (const connection of [bullmq, redis]) connection.disconnect();
+    await pool.end();
+  };
+  return { url, config, pool, redis, close };
+}
+
+const bench: Bench = async (ctx) => {
+  ensureWebBuild();
+  const { url, config, pool, redis, close } = await servedGateway(ctx);
   const chromium = await launchBrowser();
   try {
     const call = async <T>(method: string, path: string, body: unknown, token?: string): Promise<T> => {
@@ -207,11 +214,7 @@ const bench: Bench = async (ctx) => {
     return rows;
   } finally {
     await chromium.close();
-    await app.close();
-    await queue.close();
-    bullmq.disconnect();
-    redis.disconnect();
-    await pool.end();
+    await close();
   }
 };
 

@@ -1,30 +1,12 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Stack, startStack } from "../e2e/stack.ts";
+import { describe, expect, it } from "vitest";
 import { insertAgents, insertGroup } from "../support/seed.ts";
-import {
-  type BrowserHandle,
-  ensureWebBuild,
-  launchBrowser,
-  loginAs,
-  newPerson,
-  register,
-  screenshot,
-} from "./browser.ts";
+import { loginAs, newPerson, register, screenshot } from "./browser.ts";
+import { useStackAndBrowser } from "./harness.ts";
 import { agentsAnswer, seedMessages, uniqueEmail } from "./support.ts";
 
-let stack: Stack;
-let chromium: BrowserHandle;
-beforeAll(async () => {
-  ensureWebBuild();
-  [stack, chromium] = await Promise.all([startStack(), launchBrowser()]);
-}, 120_000);
-afterAll(async () => {
-  await chromium?.close();
-  await stack?.close();
-});
-beforeEach(() => stack.fake.reset());
+const env = useStackAndBrowser();
 
 /** axe's serious and critical findings on the page as it is now. */
 async function seriousViolations(page: Page): Promise<string[]> {
@@ -41,7 +23,7 @@ async function send(page: Page, text: string): Promise<void> {
 
 describe("the app in a browser", { timeout: 90_000 }, () => {
   it("registers, sets up a group with two agents, logs out and back in; axe finds nothing serious", async () => {
-    const { page, context } = await newPerson(chromium.browser, stack.url);
+    const { page, context } = await newPerson(env.browser, env.stack.url);
     await page.goto("/");
     await page.waitForURL("**/app/login");
     expect(await seriousViolations(page)).toEqual([]);
@@ -84,9 +66,9 @@ describe("the app in a browser", { timeout: 90_000 }, () => {
   });
 
   it("renames and deletes a group, the deletion after a confirmation", async () => {
-    const user = await stack.user();
-    await stack.group(user.token, "Old name", []);
-    const { page, context } = await newPerson(chromium.browser, stack.url);
+    const user = await env.stack.user();
+    await env.stack.group(user.token, "Old name", []);
+    const { page, context } = await newPerson(env.browser, env.stack.url);
     await loginAs(page, user);
     await page.goto("/app/");
     await page.getByRole("button", { name: "Rename Old name" }).click();
@@ -100,7 +82,7 @@ describe("the app in a browser", { timeout: 90_000 }, () => {
   });
 
   it("an expired or revoked token sends the person back to log in, with a message", async () => {
-    const { page, context } = await newPerson(chromium.browser, stack.url);
+    const { page, context } = await newPerson(env.browser, env.stack.url);
     await loginAs(page, { email: "gone@example.com", token: "not-a-valid-token" });
     await page.goto("/app/");
     await page.waitForURL("**/app/login");
@@ -111,10 +93,10 @@ describe("the app in a browser", { timeout: 90_000 }, () => {
   it("renders HTML and javascript: links in messages and model output inert", async () => {
     const evil =
       'Look <img src=x onerror="window.__xss=1"> and [click](javascript:window.__xss=2) <script>window.__xss=3</script>';
-    stack.fake.respond(agentsAnswer(() => ({ text: `echo: ${evil}` })));
-    const user = await stack.user();
-    const group = await stack.group(user.token, "xss", ["Alpha"]);
-    const { page, context } = await newPerson(chromium.browser, stack.url);
+    env.stack.fake.respond(agentsAnswer(() => ({ text: `echo: ${evil}` })));
+    const user = await env.stack.user();
+    const group = await env.stack.group(user.token, "xss", ["Alpha"]);
+    const { page, context } = await newPerson(env.browser, env.stack.url);
     await loginAs(page, user);
     await page.goto(`/app/groups/${group.id}`);
     await send(page, `@[Alpha] ${evil}`);
@@ -132,9 +114,9 @@ describe("the app in a browser", { timeout: 90_000 }, () => {
   });
 
   it("@ opens the agents; arrows, Enter and Escape work from the keyboard", async () => {
-    const user = await stack.user();
-    const group = await stack.group(user.token, "mentions", ["Alpha", "Albert", "Beta"]);
-    const { page, context } = await newPerson(chromium.browser, stack.url);
+    const user = await env.stack.user();
+    const group = await env.stack.group(user.token, "mentions", ["Alpha", "Albert", "Beta"]);
+    const { page, context } = await newPerson(env.browser, env.stack.url);
     await loginAs(page, user);
     await page.goto(`/app/groups/${group.id}`);
     const box = page.getByLabel("Write a message");
@@ -159,11 +141,11 @@ describe("the app in a browser", { timeout: 90_000 }, () => {
   });
 
   it("opens a group of 10,000 messages on its newest page and pages back on scrolling up", async () => {
-    const user = await stack.user();
-    const groupId = await insertGroup(stack.pool, { ownerId: user.id, name: "long history" });
-    await insertAgents(stack.pool, groupId, [{ alias: "Orchestrator" }, { alias: "Alpha" }]);
-    await seedMessages(stack.pool, groupId, 10_000);
-    const { page, context } = await newPerson(chromium.browser, stack.url);
+    const user = await env.stack.user();
+    const groupId = await insertGroup(env.stack.pool, { ownerId: user.id, name: "long history" });
+    await insertAgents(env.stack.pool, groupId, [{ alias: "Orchestrator" }, { alias: "Alpha" }]);
+    await seedMessages(env.stack.pool, groupId, 10_000);
+    const { page, context } = await newPerson(env.browser, env.stack.url);
     await loginAs(page, user);
     await page.goto(`/app/groups/${groupId}`);
     await page.getByText("Seeded message number 10000").waitFor();

@@ -1,7 +1,7 @@
 /**
  * Real Chromium (Debian's, /usr/bin/chromium) driven by playwright-core, against the real stack
  * with the web client's build served by its gateway. One browser per test file; each test opens
- * its own contexts.
+ * its own contexts. Nothing here imports vitest: the web bench uses it too.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";

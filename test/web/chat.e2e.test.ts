@@ -1,27 +1,11 @@
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Stack, startStack } from "../e2e/stack.ts";
-import {
-  type BrowserHandle,
-  ensureWebBuild,
-  launchBrowser,
-  loginAs,
-  newPerson,
-  screenshot,
-} from "./browser.ts";
+import { describe, expect, it } from "vitest";
+import type { Stack } from "../e2e/stack.ts";
+import { loginAs, newPerson, screenshot } from "./browser.ts";
+import { useStackAndBrowser } from "./harness.ts";
 import { agentOf, agentsAnswer, words } from "./support.ts";
 
-let stack: Stack;
-let chromium: BrowserHandle;
-beforeAll(async () => {
-  ensureWebBuild();
-  [stack, chromium] = await Promise.all([startStack(), launchBrowser()]);
-}, 120_000);
-afterAll(async () => {
-  await chromium?.close();
-  await stack?.close();
-});
-beforeEach(() => stack.fake.reset());
+const env = useStackAndBrowser();
 
 /** A user with a group of Alpha and Beta, and a page open on its chat. */
 async function openChat(): Promise<{
@@ -29,9 +13,9 @@ async function openChat(): Promise<{
   groupId: string;
   user: Awaited<ReturnType<Stack["user"]>>;
 }> {
-  const user = await stack.user();
-  const group = await stack.group(user.token, "chat test", ["Alpha", "Beta"]);
-  const { page } = await newPerson(chromium.browser, stack.url);
+  const user = await env.stack.user();
+  const group = await env.stack.group(user.token, "chat test", ["Alpha", "Beta"]);
+  const { page } = await newPerson(env.browser, env.stack.url);
   await loginAs(page, user);
   await page.goto(`/app/groups/${group.id}`);
   await page.locator(".conn-open").waitFor();
@@ -51,7 +35,7 @@ const shownIds = (page: Page) =>
 
 /** Ids of the group's stored messages a page shows (tool results sit inside their call). */
 async function storedIds(groupId: string, token: string): Promise<string[]> {
-  const r = await stack.api<{ id: string; sender_type: string }[]>(
+  const r = await env.stack.api<{ id: string; sender_type: string }[]>(
     "GET",
     `/groups/${groupId}/messages?limit=200`,
     {
@@ -63,7 +47,9 @@ async function storedIds(groupId: string, token: string): Promise<string[]> {
 
 describe("the chat in a browser", { timeout: 90_000 }, () => {
   it("streams two agents' tokens into their own bubbles before the final messages, then ends the turn", async () => {
-    stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias} says ${words(12)}`, chunkDelayMs: 80 })));
+    env.stack.fake.respond(
+      agentsAnswer((alias) => ({ text: `${alias} says ${words(12)}`, chunkDelayMs: 80 })),
+    );
     const { page } = await openChat();
     await send(page, "@[Alpha] @[Beta] hello both");
     const alpha = page.locator(".streaming", { hasText: "Alpha says" });
@@ -81,21 +67,21 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
   });
 
   it("shows a tool call as one collapsed line that opens to its arguments and result", async () => {
-    stack.fake.respond((req) => {
+    env.stack.fake.respond((req) => {
       const who = agentOf(req.system);
       if (who === "Orchestrator") return { text: "TASK_COMPLETE" };
       if (req.messages.at(-1)?.role === "tool") return { text: "It is 42." };
       return { toolCalls: [{ name: "calculator", args: { expression: "6*7" } }] };
     });
-    const user = await stack.user();
-    const created = await stack.api<{ id: string }>("POST", "/groups", {
+    const user = await env.stack.user();
+    const created = await env.stack.api<{ id: string }>("POST", "/groups", {
       token: user.token,
       body: {
         name: "tools",
         members: [{ alias: "Calc", role_prompt: "", provider: "openai", model: "m", tools: ["calculator"] }],
       },
     });
-    const { page } = await newPerson(chromium.browser, stack.url);
+    const { page } = await newPerson(env.browser, env.stack.url);
     await loginAs(page, user);
     await page.goto(`/app/groups/${created.body.id}`);
     await send(page, "@[Calc] what is 6*7?");
@@ -111,7 +97,7 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
   });
 
   it("Stop cancels a slow reply: cancelling… until the turn ends, then who stopped it", async () => {
-    stack.fake.respond(agentsAnswer(() => ({ text: words(200), chunkDelayMs: 100 })));
+    env.stack.fake.respond(agentsAnswer(() => ({ text: words(200), chunkDelayMs: 100 })));
     const { page } = await openChat();
     await send(page, "@[Alpha] take your time");
     await page.locator(".streaming", { hasText: "w2" }).waitFor();
@@ -123,14 +109,14 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
   });
 
   it("two people in one group see each other's messages and one copy of every agent message", async () => {
-    stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias}: ${words(8)}`, chunkDelayMs: 30 })));
+    env.stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias}: ${words(8)}`, chunkDelayMs: 30 })));
     const { page: a, groupId, user } = await openChat();
-    const other = await stack.user();
-    await stack.api("POST", `/groups/${groupId}/participants`, {
+    const other = await env.stack.user();
+    await env.stack.api("POST", `/groups/${groupId}/participants`, {
       token: user.token,
       body: { email: other.email },
     });
-    const { page: b } = await newPerson(chromium.browser, stack.url);
+    const { page: b } = await newPerson(env.browser, env.stack.url);
     await loginAs(b, other);
     await b.goto(`/app/groups/${groupId}`);
     await b.locator(".conn-open").waitFor();
@@ -148,7 +134,7 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
   });
 
   it("offline in the middle of a stream, then online: nothing missing, nothing doubled", async () => {
-    stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias} ${words(40)}`, chunkDelayMs: 50 })));
+    env.stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias} ${words(40)}`, chunkDelayMs: 50 })));
     const { page, groupId, user } = await openChat();
     await send(page, "@[Alpha] @[Beta] go");
     await page.locator(".streaming", { hasText: "w3" }).first().waitFor();
@@ -166,7 +152,7 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
   });
 
   it("a reload mid-turn shows the history and the rest of the turn live, from its first word", async () => {
-    stack.fake.respond(agentsAnswer(() => ({ text: words(150), chunkDelayMs: 60 })));
+    env.stack.fake.respond(agentsAnswer(() => ({ text: words(150), chunkDelayMs: 60 })));
     const { page, groupId, user } = await openChat();
     await send(page, "@[Alpha] long one");
     await page.locator(".streaming", { hasText: "w5" }).waitFor();
