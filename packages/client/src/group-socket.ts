@@ -94,7 +94,8 @@ function emit<A extends unknown[]>(listeners: Set<(...args: A) => void>, ...args
 /**
  * A group's live feed (`/ws/{group_id}`) that survives drops: it reconnects with back-off and
  * `?after=<lastSeq>`, so no message is missed, and drops the `message` frames it already delivered.
- * It stops for good on `close()` or when the server refuses it (1008, or 4404 group deleted).
+ * It stops for good on `close()`, when the server refuses it (1008, or 4404 group deleted), or
+ * when no socket can be made of its options (the reason then says why).
  */
 export class GroupSocket {
   readonly #opts: GroupSocketOptions;
