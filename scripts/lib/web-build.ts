@@ -37,6 +37,8 @@ export function buildWeb(root: string): void {
   if (!vite) throw new Error("vite is not installed (npm install)");
   const r = spawnSync(process.execPath, [vite, "build", "--logLevel", "warn"], {
     cwd: path.join(root, "packages/web"),
+    // a caller's NODE_ENV (vitest sets "test") would make Vite bundle React's development build
+    env: { ...process.env, NODE_ENV: "production" },
     stdio: "inherit",
   });
   if (r.status !== 0) throw new Error(`the web client build failed (exit ${r.status ?? r.signal})`);
