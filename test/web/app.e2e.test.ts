@@ -107,6 +107,10 @@ describe("the app in a browser", { timeout: 90_000 }, () => {
     await page.locator(".md .dead-link", { hasText: "click" }).first().click();
     expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
     await send(page, "[safe](https://example.com) | a | b |\n|---|---|\n| 1 | 2 |");
+    await send(page, "```js\nconst answer = 42; // <b>not bold</b>\n```");
+    await page.locator(".code pre code .hljs-keyword", { hasText: "const" }).waitFor();
+    expect(await page.locator(".code pre code b").count()).toBe(0);
+    await page.locator(".code .copy").last().waitFor();
     const link = page.getByRole("link", { name: "safe" });
     expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
     expect(await link.getAttribute("target")).toBe("_blank");

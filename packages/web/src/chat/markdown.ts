@@ -1,10 +1,10 @@
 /**
  * Markdown of untrusted text (model output, other people's messages) to safe HTML: marked renders
- * (GitHub tables included), highlight.js colours code, DOMPurify removes anything active. Raw HTML
+ * (GitHub tables included), DOMPurify removes anything active, highlight.js colours code later. Raw HTML
  * in the source is escaped before marked sees it, so no tag of the author's reaches the page.
  */
 import DOMPurify from "dompurify";
-import hljs from "highlight.js/lib/common";
+import type { HLJSApi } from "highlight.js";
 import { Marked, type Tokens } from "marked";
 
 const SAFE_URL = /^(https?:|mailto:|#|\/(?!\/))/i;
@@ -21,14 +21,10 @@ const marked = new Marked({
     html({ text }: Tokens.HTML | Tokens.Tag) {
       return escapeHtml(text);
     },
+    // highlighted after mounting (highlightIn): highlight.js stays out of the first view's script
     code({ text, lang }: Tokens.Code) {
-      const language = lang && hljs.getLanguage(lang) ? lang : undefined;
-      const body = language
-        ? hljs.highlight(text, { language }).value
-        : text.length < 5000
-          ? hljs.highlightAuto(text).value
-          : escapeHtml(text);
-      return `<div class="code"><button type="button" class="copy" data-copy>Copy</button><pre><code class="hljs">${body}</code></pre></div>`;
+      const language = lang && /^[\w+-]{1,30}$/.test(lang) ? ` language-${lang}` : "";
+      return `<div class="code"><button type="button" class="copy" data-copy>Copy</button><pre><code class="hljs${language}">${escapeHtml(text)}</code></pre></div>`;
     },
     link({ href, title, tokens }: Tokens.Link) {
       const text = this.parser.parseInline(tokens);
@@ -68,4 +64,16 @@ export function renderMarkdown(source: string): string {
   if (cache.size > 500) cache.delete(cache.keys().next().value!);
   cache.set(source, html);
   return html;
+}
+
+let hljs: Promise<HLJSApi> | undefined;
+
+/** Colours the code blocks under `el` (highlight.js reads their text and escapes it itself). */
+export async function highlightIn(el: HTMLElement): Promise<void> {
+  const blocks = el.querySelectorAll<HTMLElement>("pre code:not([data-highlighted])");
+  if (blocks.length === 0) return;
+  hljs ??= import("highlight.js/lib/common").then((m) => m.default);
+  const api = await hljs;
+  for (const code of blocks)
+    if (code.isConnected && code.textContent!.length < 20_000) api.highlightElement(code);
 }

@@ -1,7 +1,7 @@
-import { memo } from "react";
+import { memo, useEffect, useRef } from "react";
 import type { Message, ToolCall } from "../lib/types.ts";
 import { Avatar } from "./avatar.tsx";
-import { renderMarkdown } from "./markdown.ts";
+import { highlightIn, renderMarkdown } from "./markdown.ts";
 import type { Stream } from "./store.ts";
 
 const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -10,9 +10,14 @@ const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: "2-di
 const MARKERS = /TASK_COMPLETE|\[MESSAGE_END\]/g;
 
 function Markdown({ source }: { source: string }) {
-  // renderMarkdown escapes the author's HTML and sanitises the result
+  const ref = useRef<HTMLDivElement>(null);
+  const html = renderMarkdown(source);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: new HTML means new code blocks to colour
+  useEffect(() => {
+    if (ref.current) void highlightIn(ref.current);
+  }, [html]);
   // biome-ignore lint/security/noDangerouslySetInnerHtml: the HTML is escaped and sanitised by renderMarkdown
-  return <div className="md" dangerouslySetInnerHTML={{ __html: renderMarkdown(source) }} />;
+  return <div ref={ref} className="md" dangerouslySetInnerHTML={{ __html: html }} />;
 }
 
 /** One tool call: a line (tool, agent, status) that opens to its arguments and result. */
