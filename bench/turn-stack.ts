@@ -72,6 +72,7 @@ export async function startTurnStack(ctx: BenchContext): Promise<TurnStack> {
     DATABASE_URL: ctx.databaseUrl,
     REDIS_URL: ctx.redisUrl,
     QUEUE_PREFIX: prefix,
+    DEMO_WORD_DELAY_MS: "0",
     ...fake.env,
     // the shipped defaults (WORKER_CONCURRENCY 8, ORCHESTRATOR_CONCURRENCY 16) unless overridden:
     // 64 each measured no faster on 2 cores, with a longer p99 under load

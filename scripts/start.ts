@@ -5,6 +5,7 @@ import { ConfigError, createPool, loadConfigOrExit, migrateUp, redactUrl } from 
 import { type LocalServer, persistentCluster, startPostgres, startRedis } from "./lib/local-services.ts";
 import { serviceArgs } from "./lib/service-process.ts";
 import { clearStackState, writeStackState } from "./lib/stack-state.ts";
+import { buildWeb, webBuildIsStale } from "./lib/web-build.ts";
 
 /**
  * `npm start`: the whole stack on one machine. Starts PostgreSQL and Redis (data under
@@ -105,6 +106,10 @@ async function waitHealthy(url: string, ms: number): Promise<boolean> {
 }
 
 try {
+  if (webBuildIsStale(root)) {
+    say("building the web client (packages/web)...");
+    buildWeb(root);
+  }
   let databaseUrl = config.DATABASE_URL;
   let redisUrl = config.REDIS_URL;
   if (!databaseUrl) {
@@ -146,6 +151,7 @@ try {
   for (const s of SERVICES) run(s, env);
   if (await waitHealthy(apiUrl, 60_000)) {
     say(`API ready at ${apiUrl}  (docs: ${apiUrl}/docs; Ctrl-C stops everything)`);
+    say(`open ${apiUrl}/ in a browser for the app`);
   } else if (!stopping) {
     say(`the gateway did not answer ${apiUrl}/health within 60 s`);
   }

@@ -46,6 +46,7 @@ function launch(port: number, clone?: string): Launched {
     PORT: String(port),
     LOG_LEVEL: "warn",
     ...(clone ? {} : { SYNAPSE_DATA_DIR: dataDir }),
+    DEMO_WORD_DELAY_MS: "0",
   };
   const child = clone
     ? spawn("npm", ["start"], { cwd: clone, env, stdio: ["ignore", "pipe", "pipe"], detached: true })

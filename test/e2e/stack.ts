@@ -165,6 +165,7 @@ export function spawnService(
       REDIS_URL: c.REDIS_URL,
       QUEUE_PREFIX: c.QUEUE_PREFIX,
       SECRET_KEY: c.SECRET_KEY,
+      DEMO_WORD_DELAY_MS: "0",
       ...stack.fake.env,
       ...env,
     },

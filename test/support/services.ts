@@ -25,6 +25,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
       REDIS_URL: redisUrl,
       SECRET_KEY: "test-secret-key-that-is-long-enough-0123456789",
       QUEUE_PREFIX: uniquePrefix(),
+      // the demo provider streams at once: its pacing is for people, not for tests
+      DEMO_WORD_DELAY_MS: "0",
       ...overrides,
     },
     "/nonexistent-dir-for-dotenv",

@@ -99,6 +99,8 @@ const schema = z.object({
   CONTEXT_MESSAGES: intIn(1, 1000).default(40),
   LLM_TIMEOUT_MS: intIn(1000, 600_000).default(120_000),
   LLM_MAX_RETRIES: intIn(0, 10).default(3),
+  /** Pause of the offline `demo` provider between streamed words, so its replies read as streaming. */
+  DEMO_WORD_DELAY_MS: intIn(0, 10_000).default(30),
   TURN_STALL_TIMEOUT_MS: intIn(1000, 86_400_000).default(600_000),
   RATE_LIMIT_MESSAGES_PER_MINUTE: intIn(1, 100_000).default(120),
   RATE_LIMIT_AUTH_PER_MINUTE: intIn(1, 100_000).default(30),

@@ -15,7 +15,10 @@ afterAll(async () => {
 });
 
 interface OpenApi {
-  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, unknown>; security?: unknown[]; operationId?: string }>
+  >;
 }
 
 describe("OpenAPI and docs", () => {
@@ -61,7 +64,7 @@ describe("OpenAPI and docs", () => {
           where,
         ).toBe(true);
         if (path !== "/health" && path !== "/ready") expect(codes, where).toContain("422");
-        if (op.security) expect(codes, where).toContain("401");
+        if (op.security?.length) expect(codes, where).toContain("401");
         if (path.includes("{id}")) expect(codes, where).toContain("404");
       }
     const refs = [...res.body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
@@ -76,6 +79,24 @@ describe("OpenAPI and docs", () => {
       "application/json",
       "application/x-www-form-urlencoded",
     ]);
+  });
+
+  it("names every operation once, declares the public ones and where the API is served", async () => {
+    const doc = (await gw.call("GET", "/openapi.json")).json() as OpenApi & { servers?: { url: string }[] };
+    const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ where: `${method.toUpperCase()} ${path}`, ...op })),
+    );
+    const ids = ops.map((op) => op.operationId);
+    for (const op of ops) expect(op.operationId, op.where).toMatch(/^[a-z][A-Za-z]+$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(
+      ops
+        .filter((op) => op.security?.length === 0)
+        .map((op) => op.where)
+        .sort(),
+    ).toEqual(["GET /health", "GET /ready", "POST /auth/login", "POST /auth/register"].sort());
+    expect(ops.every((op) => op.security !== undefined)).toBe(true);
+    expect(doc.servers?.length).toBeGreaterThan(0);
   });
 
   it("Swagger UI at /docs and ReDoc at /redoc, with a CSP that lets them load", async () => {

@@ -18,6 +18,7 @@ import { participantRoutes } from "./routes/participant.routes.ts";
 import { systemRoutes } from "./routes/system.routes.ts";
 import { turnRoutes } from "./routes/turn.routes.ts";
 import { registerSecurity, requestId } from "./security.ts";
+import { registerWebApp } from "./web.ts";
 import { registerWebSocket } from "./ws/index.ts";
 
 export type { App, GatewayDeps } from "./deps.ts";
@@ -88,5 +89,6 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     redisUrl: requireUrls(config).redisUrl,
     logger: deps.logger,
   });
+  if (deps.webRoot !== null) await registerWebApp(app as unknown as FastifyInstance, deps.webRoot);
   return app;
 }

@@ -20,6 +20,11 @@ export interface GatewayDeps {
   logger: Logger;
   /** BullMQ queue `orchestrator` (prefix `QUEUE_PREFIX`); the gateway adds `advance` jobs to it. */
   orchestratorQueue: Queue;
+  /**
+   * Folder of the browser client's build, served under `/app/`; `null` serves none.
+   * @defaultValue packages/web/dist
+   */
+  webRoot?: string | null;
 }
 
 /** What each route module receives. */

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { AgentRow } from "@synapse/shared";
 import { describe, expect, it } from "vitest";
 import type { ContextRow } from "../context.ts";
-import { demoReply, findExpression } from "./demo.ts";
+import { DemoChatModel, demoReply, findExpression } from "./demo.ts";
+import type { ProviderContext } from "./types.ts";
 
 describe("findExpression", () => {
   it.each([
@@ -101,5 +102,57 @@ describe("demoReply in a turn that waited in the queue", () => {
     const reply = demoReply({ agent: orchestrator, team, history: [...previous, request, ...own] }, []);
     expect(reply.text).toContain('Clock said: "it is noon"');
     expect(reply.text).not.toContain("Calc said");
+  });
+});
+
+const agent = agentRow("helper");
+const ctx: ProviderContext = {
+  agent,
+  team: [agent],
+  history: [
+    {
+      id: "m1",
+      seq: 1,
+      sender_type: "user",
+      sender_alias: "alice@example.com",
+      content: "hello there",
+      tool_calls: null,
+      tool_call_id: null,
+      meta: null,
+    },
+  ],
+};
+
+/** When each non-empty chunk of a demo reply arrived, in ms from the start of the call. */
+async function arrivals(wordDelayMs: number, signal?: AbortSignal): Promise<number[]> {
+  const start = performance.now();
+  const out: number[] = [];
+  for await (const chunk of await new DemoChatModel(ctx, [], { wordDelayMs }).stream([], { signal }))
+    if (chunk.text) out.push(performance.now() - start);
+  return out;
+}
+
+describe("demo pacing", () => {
+  it("pauses wordDelayMs between words", async () => {
+    const at = await arrivals(25);
+    expect(at.length).toBeGreaterThan(10);
+    // timers may fire a millisecond early, never much
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(23);
+  });
+
+  it("streams at once with 0", async () => {
+    const at = await arrivals(0);
+    expect(at.length).toBeGreaterThan(10);
+    // well under what even a 10 ms pause per word would take
+    expect(at.at(-1)!).toBeLessThan(at.length * 10);
+  });
+
+  it("stops promptly when its signal aborts during a pause", async () => {
+    const controller = new AbortController();
+    const start = performance.now();
+    const call = arrivals(10_000, controller.signal);
+    setTimeout(() => controller.abort(new Error("cancelled")), 50);
+    await expect(call).rejects.toThrow();
+    expect(performance.now() - start).toBeLessThan(2_000);
   });
 });

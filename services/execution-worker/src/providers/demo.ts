@@ -150,11 +150,37 @@ function toolName(t: BindToolsInput): string | undefined {
   return typeof b.name === "string" ? b.name : undefined;
 }
 
+/** Options of the demo model. */
+export interface DemoOptions {
+  /**
+   * Pause between streamed words, so a reply reads as it streams; 0 streams at once.
+   * @defaultValue 0
+   */
+  wordDelayMs?: number;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 /** A LangChain chat model around {@link demoReply}, streamed like the real providers. */
 export class DemoChatModel extends BaseChatModel {
   constructor(
     private readonly ctx: ProviderContext,
     private readonly tools: string[] = [],
+    private readonly opts: DemoOptions = {},
   ) {
     super({});
   }
@@ -169,6 +195,7 @@ export class DemoChatModel extends BaseChatModel {
     return new DemoChatModel(
       this.ctx,
       tools.map(toolName).filter((n): n is string => !!n),
+      this.opts,
     ) as unknown as Runnable<BaseLanguageModelInput, AIMessageChunk, BaseChatModelCallOptions>;
   }
 
@@ -180,10 +207,12 @@ export class DemoChatModel extends BaseChatModel {
     const reply = demoReply(this.ctx, this.tools);
     const words = reply.text.match(/\S+\s*|\s+/g) ?? [];
     const inputTokens = Math.ceil(this.ctx.history.reduce((n, m) => n + m.content.length, 0) / 4) + 50;
-    for (const w of words) {
+    const delay = this.opts.wordDelayMs ?? 0;
+    for (const [i, w] of words.entries()) {
       options.signal?.throwIfAborted();
+      if (delay > 0 && i > 0) await pause(delay, options.signal);
       // yield to the event loop between words, as a network stream would
-      await new Promise((r) => setImmediate(r));
+      else await new Promise((r) => setImmediate(r));
       yield new ChatGenerationChunk({ text: w, message: new AIMessageChunk({ content: w }) });
       await runManager?.handleLLMNewToken(w);
     }
@@ -221,4 +250,6 @@ export class DemoChatModel extends BaseChatModel {
 }
 
 /** The `demo` provider: needs no key, no network. */
-export const demoProvider: ProviderFactory = (ctx) => new DemoChatModel(ctx);
+export function demoProvider(opts: DemoOptions = {}): ProviderFactory {
+  return (ctx) => new DemoChatModel(ctx, [], opts);
+}

@@ -38,7 +38,7 @@ export function createProviderRegistry(
       if (!config.GEMINI_API_KEY) throw new ProviderNotConfiguredError("gemini", "GEMINI_API_KEY");
       return geminiProvider({ apiKey: config.GEMINI_API_KEY, baseUrl: config.GEMINI_BASE_URL });
     },
-    demo: () => demoProvider,
+    demo: () => demoProvider({ wordDelayMs: config.DEMO_WORD_DELAY_MS }),
   };
   const cache = new Map<string, ProviderFactory>();
   return {
