@@ -1,10 +1,22 @@
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 
-/** Where `npm start` (or `npm run build -w @synapse/web`) puts the browser client. */
-export const WEB_DIST = path.resolve(import.meta.dirname, "../../../packages/web/dist");
+/**
+ * Where `npm start` or `npm run build` puts the browser client: found through its package, not this
+ * file's path, so that the bundled gateway finds it too (undefined when the package is not there).
+ */
+export const WEB_DIST = webDist();
+
+function webDist(): string | undefined {
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve("@synapse/web/package.json")), "dist");
+  } catch {
+    return undefined;
+  }
+}
 
 /** The client's own scripts and styles, the API and its socket on this origin; nothing else. */
 const APP_CSP = [
@@ -47,8 +59,8 @@ const webScope: FastifyPluginAsync<{ root: string }> = async (scope, { root }) =
  * Serves the browser client under `/app/` (unknown `/app/*` paths get its index.html, for the
  * client's routes) and redirects `/` there. Without a build it serves nothing and logs why.
  */
-export async function registerWebApp(app: FastifyInstance, root: string = WEB_DIST): Promise<void> {
-  if (!existsSync(path.join(root, "index.html"))) {
+export async function registerWebApp(app: FastifyInstance, root: string | undefined = WEB_DIST): Promise<void> {
+  if (!root || !existsSync(path.join(root, "index.html"))) {
     app.log.info({ root }, "no web client build: not serving /app/ (npm start builds it)");
     return;
   }
