@@ -12,6 +12,7 @@ export * from "./heartbeat.ts";
 export * from "./ids.ts";
 export * from "./logger.ts";
 export * from "./messages.ts";
+export * from "./partials.ts";
 export * from "./posting.ts";
 export * from "./queues.ts";
 export * from "./redis.ts";

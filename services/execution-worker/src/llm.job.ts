@@ -5,11 +5,12 @@ import {
   batchWrites,
   type Config,
   type ExecutionResult,
+  endPartial,
   type LlmJob,
   type Logger,
   normalizeProvider,
   ProviderError,
-  publishFrame,
+  publishToken,
   type ToolCall,
 } from "@synapse/shared";
 import type { Redis } from "ioredis";
@@ -143,18 +144,24 @@ export async function runLlmJob(
   const tools = toolDefinitions(agent.tools);
   const prefix = deps.config.QUEUE_PREFIX;
   const tokens = new TokenStream(
-    (delta) =>
-      publishFrame(deps.redis, prefix, job.group_id, {
+    (delta, offset) =>
+      publishToken(deps.redis, prefix, {
         type: "token",
         group_id: job.group_id,
         turn_id: job.turn_id,
         alias: job.alias,
         message_id: job.message_id,
         delta,
+        offset,
       }),
     signal,
     (err) => log.warn({ err: String(err) }, "token publish failed"),
   );
+  // sent ahead of the result on the same connection, its reply not waited for
+  const endReply = (outcome: "stored" | "failed") =>
+    void endPartial(deps.redis, prefix, job.group_id, job.message_id, outcome).catch((err: unknown) =>
+      log.warn({ err: String(err) }, "ending the reply's stored text failed"),
+    );
 
   const attempts = 1 + deps.config.LLM_MAX_RETRIES;
   for (let attempt = 1; ; attempt++) {
@@ -168,6 +175,7 @@ export async function runLlmJob(
       // are not waited for
       batchWrites(deps.redis);
       void tokens.flush();
+      endReply("stored");
       log.info(
         {
           provider,
@@ -200,9 +208,13 @@ export async function runLlmJob(
         },
         "llm call failed",
       );
-      if (!c.retryable) return llmError("provider_rejected", c.detail);
-      if (attempt >= attempts)
-        return llmError("provider_unavailable", `${c.detail} (after ${attempt} attempts)`);
+      if (!c.retryable || attempt >= attempts) {
+        // no message will have this id: its text must not be offered to sockets that join
+        endReply("failed");
+        return c.retryable
+          ? llmError("provider_unavailable", `${c.detail} (after ${attempt} attempts)`)
+          : llmError("provider_rejected", c.detail);
+      }
       try {
         await sleep(backoffMs(attempt, c.retryAfterMs, deps.backoff), signal);
       } catch {
