@@ -16,7 +16,7 @@ import { participantRoutes } from "./routes/participant.routes.ts";
 import { systemRoutes } from "./routes/system.routes.ts";
 import { turnRoutes } from "./routes/turn.routes.ts";
 import { registerSecurity, requestId } from "./security.ts";
-import { registerWebSocket } from "./ws/index.ts";
+import { registerWebSocket, websocketPluginOptions } from "./ws/index.ts";
 
 export type { App, GatewayDeps } from "./deps.ts";
 
@@ -71,6 +71,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   // the WebSocket closes its sockets with 1001 first, then the ws server goes (default cleanup)
   let closeWs: () => Promise<void> = async () => undefined;
   await app.register(websocket, {
+    ...websocketPluginOptions(deps.logger),
     preClose: async () => {
       await closeWs();
       for (const client of app.websocketServer.clients) client.terminate();
