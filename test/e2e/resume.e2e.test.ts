@@ -12,7 +12,9 @@ import {
 } from "./stack.ts";
 
 let stack: Stack;
-beforeAll(async () => void (stack = await startStack()));
+beforeAll(async () => {
+  stack = await startStack();
+});
 afterAll(() => stack?.close());
 
 /** Two agents answer at once, slowly, word by word; then the Orchestrator completes. */
