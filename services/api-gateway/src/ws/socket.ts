@@ -27,8 +27,9 @@ export class GroupSocket {
    * Replies whose text this socket was given in a `partial` frame: how many characters the client
    * has, so that the token frames already covered are cut; Infinity when no text of the reply is to
    * be sent until its final message. An entry goes once the group's stream has caught up with it.
+   * Made on first use: most sockets never join a reply midway, and a thousand idle ones add up.
    */
-  private readonly replies = new Map<string, number>();
+  private replies: Map<string, number> | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -76,12 +77,13 @@ export class GroupSocket {
 
   /** The client holds `chars` characters of a reply's text (Infinity: none to send until its message). */
   holdReply(messageId: string, chars: number): void {
+    this.replies ??= new Map();
     this.replies.set(messageId, chars);
   }
 
   /** The frame as this socket must get it, after the reply texts it was given; undefined to skip it. */
   private fit(frame: OutFrame): OutFrame | undefined {
-    if (this.replies.size === 0) return frame;
+    if (this.replies === undefined || this.replies.size === 0) return frame;
     if (frame.messageId !== undefined) {
       this.replies.delete(frame.messageId);
       return frame;
@@ -189,7 +191,7 @@ export class GroupSocket {
     this.pending = [];
     this.pendingHead = 0;
     this.pendingBytes = 0;
-    this.replies.clear();
+    this.replies = undefined;
     for (const fn of this.closeListeners.splice(0)) fn();
   }
 }
