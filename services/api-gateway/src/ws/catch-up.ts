@@ -55,7 +55,9 @@ export async function catchUp(
  * the buffer (or both, then cut by the socket): the client sets the text, then appends the deltas.
  */
 async function sendTurnState(socket: GroupSocket, state: TurnState): Promise<void> {
-  const { turn, replies } = state;
+  const { turn, replies, finished } = state;
+  // its message has been sent or comes later: a partial the group sends to fill a gap must not follow it
+  for (const id of finished) socket.holdReply(id, Number.POSITIVE_INFINITY);
   if (!turn) return;
   const groupId = socket.groupId;
   const frames = [

@@ -153,7 +153,9 @@ export class Hub {
   async turnState(groupId: string): Promise<TurnState> {
     const state = await readTurnState(this.cmd, this.opts.pool, this.opts.prefix, groupId);
     const g = this.groups.get(groupId);
-    return state.turn && g?.turns.isCancelled(state.turn.id) ? { turn: undefined, replies: [] } : state;
+    return state.turn && g?.turns.isCancelled(state.turn.id)
+      ? { ...state, turn: undefined, replies: [] }
+      : state;
   }
 
   /** Seq of the last `message` frame the group fanned out. */

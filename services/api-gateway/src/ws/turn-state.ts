@@ -9,6 +9,8 @@ export interface TurnState {
   turn: { id: string; message_id: string } | undefined;
   /** Replies of the running turn still being streamed (no message with their id is stored). */
   replies: PartialReply[];
+  /** Ids of replies whose text is still kept but whose message is stored: nothing more of them goes out. */
+  finished: string[];
 }
 
 /**
@@ -28,8 +30,10 @@ export async function readTurnState(
     groupId,
     partials.map((r) => r.message_id),
   );
-  if (!turn) return { turn, replies: [] };
-  return { turn, replies: partials.filter((r) => r.turn_id === turn.id && !stored.has(r.message_id)) };
+  const finished = [...stored];
+  if (!turn) return { turn, replies: [], finished };
+  const replies = partials.filter((r) => r.turn_id === turn.id && !stored.has(r.message_id));
+  return { turn, replies, finished };
 }
 
 /** `agent.started` of each agent with a reply in progress (clients take a repeat as a no-op). */

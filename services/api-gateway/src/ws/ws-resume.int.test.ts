@@ -135,6 +135,27 @@ describe("joining a turn whose replies are being streamed", () => {
     late.close();
   });
 
+  it("sends nothing of a reply after its message, even when the group joins the stream late", async () => {
+    const t = await runningTurn();
+    const ann = t.reply("Ann");
+    await ann.say("Once ");
+    const final = await ann.finish();
+    // no socket of the group yet: this gateway first hears of the reply after its message is stored
+    const c = t.connect("&after=0");
+    await c.until((f) => f.some((x) => x.type === "turn.started"), 10_000, "the turn's state");
+    await ann.say("stale");
+    await publishFrame(res.redis, prefix, t.groupId, {
+      type: "turn.ended",
+      group_id: t.groupId,
+      turn_id: t.turnId,
+      reason: "completed",
+    });
+    await c.until((f) => f.some((x) => x.type === "turn.ended"), 10_000, "turn.ended");
+    expect(c.frames.map((f) => f.type)).toEqual(["message", "message", "turn.started", "turn.ended"]);
+    expect((c.frames[1]!.message as Message).id).toBe(final.id);
+    c.close();
+  });
+
   it("sends nothing of a turn that is not running", async () => {
     const t = await runningTurn();
     const ann = t.reply("Ann");
