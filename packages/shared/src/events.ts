@@ -11,7 +11,16 @@ export type ServerFrame =
   | { type: "turn.ended"; group_id: string; turn_id: string; reason: TurnEndReason }
   | { type: "agent.started"; group_id: string; turn_id: string; alias: string }
   | { type: "agent.finished"; group_id: string; turn_id: string; alias: string }
-  | { type: "token"; group_id: string; turn_id: string; alias: string; message_id: string; delta: string };
+  | { type: "token"; group_id: string; turn_id: string; alias: string; message_id: string; delta: string }
+  /** The text so far of a reply still being streamed: sent to a socket that joins mid-reply. */
+  | { type: "partial"; group_id: string; turn_id: string; alias: string; message_id: string; text: string };
+
+/**
+ * A `token` frame as the worker publishes it: `offset` is where its delta starts in the reply's text,
+ * which lets a gateway join the stored text so far and the live deltas without gap or repeat. The
+ * gateway strips it.
+ */
+export type TokenEvent = Extract<ServerFrame, { type: "token" }> & { offset: number };
 
 /**
  * Frames between processes only; a gateway acts on them and never forwards them.

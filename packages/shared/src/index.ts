@@ -14,6 +14,7 @@ export * from "./job-retry.ts";
 export * from "./logger.ts";
 export * from "./messages.ts";
 export * from "./outage.ts";
+export * from "./partials.ts";
 export * from "./posting.ts";
 export * from "./queues.ts";
 export * from "./redis.ts";

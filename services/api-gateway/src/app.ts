@@ -19,7 +19,7 @@ import { systemRoutes } from "./routes/system.routes.ts";
 import { turnRoutes } from "./routes/turn.routes.ts";
 import { registerSecurity, requestId } from "./security.ts";
 import { registerWebApp } from "./web.ts";
-import { registerWebSocket } from "./ws/index.ts";
+import { registerWebSocket, websocketPluginOptions } from "./ws/index.ts";
 
 export type { App, GatewayDeps } from "./deps.ts";
 
@@ -77,6 +77,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   // the WebSocket closes its sockets with 1001 first, then the ws server goes (default cleanup)
   let closeWs: () => Promise<void> = async () => undefined;
   await app.register(websocket, {
+    ...websocketPluginOptions(deps.logger),
     preClose: async () => {
       await closeWs();
       for (const client of app.websocketServer.clients) client.terminate();

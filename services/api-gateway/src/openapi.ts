@@ -3,6 +3,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { App } from "./deps.ts";
+import { WEBSOCKET_API_DOC } from "./ws/api-doc.ts";
 
 type Transform = typeof jsonSchemaTransform;
 
@@ -94,7 +95,8 @@ export async function registerOpenApi(app: App): Promise<void> {
         version: "0.1.0",
         description:
           "Group chats of people and AI agents. Errors are `{detail, code}`. Authenticate with " +
-          "`Authorization: Bearer <access_token>` from POST /auth/login.",
+          "`Authorization: Bearer <access_token>` from POST /auth/login." +
+          WEBSOCKET_API_DOC,
       },
       // relative: the document describes the gateway that serves it, wherever that is
       servers: [{ url: "/", description: "The gateway serving this document" }],

@@ -57,9 +57,23 @@ const pool = {
 describe("runLlmJob", () => {
   it("keeps every text part of multi-part content, in the reply and in the streamed deltas", async () => {
     const published: string[] = [];
-    const redis = {
-      publish: async (_c: string, raw: string) => published.push(JSON.parse(raw).delta),
-    } as unknown as Redis;
+    // a token is published in a pipeline beside its reply's stored text: keep the PUBLISHes
+    const pipeline = (): object => {
+      const p: object = new Proxy(
+        {},
+        {
+          get: (_t, name) =>
+            name === "exec"
+              ? async () => []
+              : (...args: unknown[]) => {
+                  if (name === "publish") published.push(JSON.parse(args[1] as string).delta);
+                  return p;
+                },
+        },
+      );
+      return p;
+    };
+    const redis = { pipeline } as unknown as Redis;
     const chunks = [
       new AIMessageChunk({ content: [{ type: "text", text: "Roses are red, " }] }),
       new AIMessageChunk({

@@ -5,11 +5,12 @@ import {
   batchWrites,
   type Config,
   type ExecutionResult,
+  endPartial,
   type LlmJob,
   type Logger,
   normalizeProvider,
   ProviderError,
-  publishFrame,
+  publishToken,
   type ToolCall,
 } from "@synapse/shared";
 import {
@@ -150,18 +151,24 @@ export async function runLlmJob(
   const tools = toolDefinitions(agent.tools);
   const prefix = deps.config.QUEUE_PREFIX;
   const tokens = new TokenStream(
-    (delta) =>
-      publishFrame(deps.redis, prefix, job.group_id, {
+    (delta, offset) =>
+      publishToken(deps.redis, prefix, {
         type: "token",
         group_id: job.group_id,
         turn_id: job.turn_id,
         alias: job.alias,
         message_id: job.message_id,
         delta,
+        offset,
       }),
     signal,
     (err) => log.warn({ err: String(err) }, "token publish failed"),
   );
+  // sent ahead of the result on the same connection, its reply not waited for
+  const endReply = (outcome: "stored" | "failed") =>
+    void endPartial(deps.redis, prefix, job.group_id, job.message_id, outcome).catch((err: unknown) =>
+      log.warn({ err: String(err) }, "ending the reply's stored text failed"),
+    );
 
   const attempts = 1 + deps.config.LLM_MAX_RETRIES;
   const labels = { provider, model: bounded("model", agent.model) };
@@ -184,6 +191,7 @@ export async function runLlmJob(
       // are not waited for
       batchWrites(deps.redis);
       void tokens.flush();
+      endReply("stored");
       log.info(
         {
           provider,
@@ -219,8 +227,13 @@ export async function runLlmJob(
         },
         "llm call failed",
       );
-      if (!c.retryable) return fail("provider_rejected", c.detail);
-      if (attempt >= attempts) return fail("provider_unavailable", `${c.detail} (after ${attempt} attempts)`);
+      if (!c.retryable || attempt >= attempts) {
+        // no message will have this id: its text must not be offered to sockets that join
+        endReply("failed");
+        return c.retryable
+          ? fail("provider_unavailable", `${c.detail} (after ${attempt} attempts)`)
+          : fail("provider_rejected", c.detail);
+      }
       llmRetries.inc(labels);
       try {
         await sleep(backoffMs(attempt, c.retryAfterMs, deps.backoff), signal);

@@ -84,4 +84,22 @@ describe("TokenStream", () => {
     await s.flush();
     expect(sent.join("")).toBe("Hello world!");
   });
+
+  it("gives each delta its offset in the text published, across coalescing and retries", async () => {
+    const sent: [string, number][] = [];
+    const s = new TokenStream(async (d, at) => void sent.push([d, at]), new AbortController().signal);
+    s.push("Hello ");
+    s.push("wor");
+    s.push("ld");
+    await s.flush();
+    s.newAttempt();
+    s.push("Hello world");
+    s.push("!");
+    await s.flush();
+    expect(sent).toEqual([
+      ["Hello ", 0],
+      ["world", 6],
+      ["!", 11],
+    ]);
+  });
 });

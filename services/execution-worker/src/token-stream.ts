@@ -9,13 +9,15 @@ export class TokenStream {
   private readonly inflight = new Set<Promise<void>>();
   private published = 0;
   private attemptChars = 0;
+  /** Characters handed to `publish` so far: where the next delta starts in the reply's text. */
+  private sent = 0;
 
   /**
    * `publish` must keep the order of its calls (one Redis connection does): {@link flush} sends
-   * behind a publish still in flight.
+   * behind a publish still in flight. `offset` is where `delta` starts in the text published so far.
    */
   constructor(
-    private readonly publish: (delta: string) => Promise<void>,
+    private readonly publish: (delta: string, offset: number) => Promise<void>,
     private readonly signal: AbortSignal,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
@@ -38,8 +40,10 @@ export class TokenStream {
   private send(): void {
     if (!this.pending || this.signal.aborted) return;
     const delta = this.pending;
+    const offset = this.sent;
     this.pending = "";
-    const sent: Promise<void> = this.publish(delta)
+    this.sent += delta.length;
+    const sent: Promise<void> = this.publish(delta, offset)
       .catch((err: unknown) => {
         try {
           this.onError(err);

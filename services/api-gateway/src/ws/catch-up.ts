@@ -1,7 +1,8 @@
 import type pg from "pg";
-import { messageFrame } from "./frames.ts";
+import { messageFrame, outFrame } from "./frames.ts";
 import type { GroupSocket } from "./socket.ts";
 import { readLastSeq, readMessages } from "./store.ts";
+import { agentFrames, partialFrame, type TurnState } from "./turn-state.ts";
 
 /** Messages read per query during a catch-up. */
 const PAGE = 500;
@@ -15,12 +16,15 @@ const PAGE = 500;
  * already sent and reading any hole from the database, and the socket switches to direct sends.
  *
  * Without `after`, the socket sees live events only: it starts at the group's current last seq.
+ * Either way, between the stored messages and the buffer comes the state of the running turn
+ * ({@link sendTurnState}).
  */
 export async function catchUp(
   socket: GroupSocket,
   after: number | undefined,
   pool: pg.Pool,
   hubLastSeq: () => number,
+  turnState: () => Promise<TurnState>,
 ): Promise<void> {
   if (after === undefined) {
     const first = socket.firstPendingSeq();
@@ -41,7 +45,34 @@ export async function catchUp(
       if (rows.length < PAGE) break;
     }
   }
+  await sendTurnState(socket, await turnState());
   await replayPending(socket, pool);
+}
+
+/**
+ * The running turn, each agent still answering, and the text so far of each reply in progress. The
+ * text was read after the socket began buffering, so every token frame of a reply is in it or in
+ * the buffer (or both, then cut by the socket): the client sets the text, then appends the deltas.
+ */
+async function sendTurnState(socket: GroupSocket, state: TurnState): Promise<void> {
+  const { turn, replies, finished } = state;
+  // its message has been sent or comes later: a partial the group sends to fill a gap must not follow it
+  for (const id of finished) socket.holdReply(id, Number.POSITIVE_INFINITY);
+  if (!turn) return;
+  const groupId = socket.groupId;
+  const frames = [
+    outFrame({ type: "turn.started", group_id: groupId, turn_id: turn.id, message_id: turn.message_id }),
+    ...agentFrames(groupId, replies),
+  ];
+  for (const r of replies)
+    if (r.text !== undefined) frames.push(partialFrame(groupId, { ...r, text: r.text }));
+  for (const frame of frames) {
+    if (socket.closed) return;
+    const wait = socket.sendPaced(frame);
+    if (wait !== undefined) await wait;
+  }
+  // a truncated reply shows again with its final message
+  for (const r of replies) socket.holdReply(r.message_id, r.text?.length ?? Number.POSITIVE_INFINITY);
 }
 
 /** Sends the frames buffered while opening, then goes live. */

@@ -74,6 +74,12 @@ async function open(socket: GroupSocket, req: UpgradeRequest, ctx: ConnectionCon
   if (socket.closed) return;
   const role = await groupRole(ctx.pool, req.groupId, userId);
   if (!role) return socket.close(CloseCode.policy, "not a participant of this group");
-  await catchUp(socket, after, ctx.pool, () => ctx.hub.lastSeq(req.groupId));
+  await catchUp(
+    socket,
+    after,
+    ctx.pool,
+    () => ctx.hub.lastSeq(req.groupId),
+    () => ctx.hub.turnState(req.groupId),
+  );
   ctx.logger.debug({ group_id: req.groupId, user_id: userId, after }, "ws: socket live");
 }

@@ -6,24 +6,59 @@ import {
   type TurnEndReason,
 } from "@synapse/shared";
 
+export type TokenFrame = Extract<ServerFrame, { type: "token" }>;
+export type PartialFrame = Extract<ServerFrame, { type: "partial" }>;
+
+/**
+ * The part of a reply's text a `token` or `partial` frame carries: characters `[start, end)`. A
+ * `partial` carries the whole text so far (`start` 0). The frame is kept to cut it short.
+ */
+export interface ReplySpan {
+  readonly messageId: string;
+  readonly start: number;
+  readonly end: number;
+  readonly frame: TokenFrame | PartialFrame;
+}
+
 /**
  * A frame ready to go out: serialised once, encoded once, and the same buffer handed to every socket
- * of the group. `seq` is set on `message` frames (the order of record), `turnId` on turn-scoped ones.
+ * of the group. `seq` is set on `message` frames (the order of record), `turnId` on turn-scoped ones,
+ * `messageId` on `message` frames, `span` on `token` frames with an offset and on `partial` frames.
  */
 export interface OutFrame {
   readonly data: Buffer;
   readonly seq: number | undefined;
   readonly turnId: string | undefined;
   readonly type: ServerFrame["type"];
+  readonly messageId?: string;
+  readonly span?: ReplySpan;
 }
 
 export function outFrame(frame: ServerFrame): OutFrame {
-  return {
-    data: Buffer.from(JSON.stringify(frame)),
-    seq: frame.type === "message" ? frame.message.seq : undefined,
-    turnId: frame.type === "message" ? (frame.message.turn_id ?? undefined) : frame.turn_id,
-    type: frame.type,
-  };
+  const data = Buffer.from(JSON.stringify(frame));
+  if (frame.type === "message") {
+    const { seq, id, turn_id } = frame.message;
+    return { data, seq, turnId: turn_id ?? undefined, type: frame.type, messageId: id };
+  }
+  if (frame.type === "partial") {
+    const span = { messageId: frame.message_id, start: 0, end: frame.text.length, frame };
+    return { data, seq: undefined, turnId: frame.turn_id, type: frame.type, span };
+  }
+  return { data, seq: undefined, turnId: frame.turn_id, type: frame.type };
+}
+
+/** A `token` frame whose delta starts at `offset` of its reply's text (the offset is not sent). */
+export function tokenFrame(frame: TokenFrame, offset: number): OutFrame {
+  const span = { messageId: frame.message_id, start: offset, end: offset + frame.delta.length, frame };
+  return { ...outFrame(frame), span };
+}
+
+/** What a `token` or `partial` frame carries from `from` on in its reply's text, as a `token` frame. */
+export function tokenFrom(span: ReplySpan, from: number): OutFrame {
+  const { group_id, turn_id, alias, message_id } = span.frame;
+  const text = span.frame.type === "token" ? span.frame.delta : span.frame.text;
+  const delta = text.slice(from - span.start);
+  return tokenFrame({ type: "token", group_id, turn_id, alias, message_id, delta }, from);
 }
 
 export function messageFrame(message: Message): OutFrame {
@@ -32,6 +67,7 @@ export function messageFrame(message: Message): OutFrame {
 
 export type ParsedGroupFrame =
   | { kind: "server"; frame: ServerFrame }
+  | { kind: "token"; frame: TokenFrame; offset: number }
   | { kind: "control"; frame: ControlFrame }
   | { kind: "invalid"; reason: string };
 
@@ -112,13 +148,15 @@ export function parseGroupFrame(raw: string, groupId: string): ParsedGroupFrame 
       return typeof o.alias === "string"
         ? { kind: "server", frame: { type, ...base, alias: o.alias } }
         : { kind: "invalid", reason: "no alias" };
-    case "token":
-      return typeof o.alias === "string" && typeof o.message_id === "string" && typeof o.delta === "string"
-        ? {
-            kind: "server",
-            frame: { type, ...base, alias: o.alias, message_id: o.message_id, delta: o.delta },
-          }
-        : { kind: "invalid", reason: "bad token frame" };
+    case "token": {
+      if (typeof o.alias !== "string" || typeof o.message_id !== "string" || typeof o.delta !== "string")
+        return { kind: "invalid", reason: "bad token frame" };
+      const frame = { type, ...base, alias: o.alias, message_id: o.message_id, delta: o.delta };
+      // a token without an offset cannot be joined to stored text: it is passed on as it is
+      return Number.isSafeInteger(o.offset) && (o.offset as number) >= 0
+        ? { kind: "token", frame, offset: o.offset as number }
+        : { kind: "server", frame };
+    }
     default:
       return { kind: "invalid", reason: `unknown type ${cutCodePoints(type, 40)}` };
   }

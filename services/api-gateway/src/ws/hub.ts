@@ -1,17 +1,23 @@
-import { createRedis, groupChannel, type Logger, type Message, type ServerFrame } from "@synapse/shared";
+import {
+  createRedis,
+  groupChannel,
+  type Logger,
+  type Message,
+  type PartialReply,
+  readPartial,
+  type ServerFrame,
+} from "@synapse/shared";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { CloseCode } from "./close-codes.ts";
-import { messageFrame, type OutFrame, outFrame, parseGroupFrame } from "./frames.ts";
+import { messageFrame, type OutFrame, outFrame, parseGroupFrame, type TokenFrame } from "./frames.ts";
+import { ReplyStreams } from "./reply-streams.ts";
 import type { GroupSocket } from "./socket.ts";
 import { readLastSeq, readMessages, readRecentTurns, type TurnRow } from "./store.ts";
+import { TurnMemory } from "./turn-memory.ts";
+import { agentFrames, readTurnState, type TurnState } from "./turn-state.ts";
 
-/** How long, and how many, cancelled turn ids a group remembers. */
-const CANCELLED_TTL_MS = 30 * 60_000;
-const CANCELLED_MAX = 1000;
 const GAP_PAGE = 1000;
-/** How many turns a group remembers having announced (started/ended), for the resync. */
-const TURNS_MAX = 100;
 
 /** Queued after the subscriber reconnects: deliver what was committed since `resync` (ms). */
 type Resync = { resync: number };
@@ -36,10 +42,10 @@ interface Group {
   inbox: Inbound[];
   inboxHead: number;
   draining: boolean;
-  /** Cancelled turn id → expiry (ms). */
-  cancelled: Map<string, number>;
-  /** The last turns whose turn.started or turn.ended went out, and which of the two was last. */
-  turns: Map<string, "started" | "ended">;
+  /** Which turns were cancelled, and which were announced. */
+  turns: TurnMemory;
+  /** How far each streamed reply has gone out. */
+  streams: ReplyStreams;
 }
 
 export interface HubOptions {
@@ -60,6 +66,8 @@ export interface HubOptions {
  */
 export class Hub {
   private readonly sub: Redis;
+  /** For commands (the subscriber can only subscribe): reads the stored text of replies. */
+  private readonly cmd: Redis;
   private readonly groups = new Map<string, Group>();
   private readonly byChannel = new Map<string, Group>();
   private readyOnce = false;
@@ -69,6 +77,7 @@ export class Hub {
 
   constructor(private readonly opts: HubOptions) {
     this.sub = createRedis(opts.redisUrl, { name: `${opts.prefix}-gateway-ws` });
+    this.cmd = createRedis(opts.redisUrl, { name: `${opts.prefix}-gateway-ws-read` });
     this.sub.on("message", (channel: string, raw: string) => this.onChannelMessage(channel, raw));
     this.sub.on("close", () => {
       this.disconnectedAt ??= Date.now();
@@ -120,8 +129,8 @@ export class Hub {
         inbox: [],
         inboxHead: 0,
         draining: false,
-        cancelled: new Map(),
-        turns: new Map(),
+        turns: new TurnMemory(),
+        streams: new ReplyStreams(socket.groupId),
       };
       this.groups.set(g.id, g);
       this.byChannel.set(g.channel, g);
@@ -135,6 +144,18 @@ export class Hub {
       g.chain = g.ready.catch(() => undefined);
     }
     return g.ready;
+  }
+
+  /**
+   * The group's running turn and its replies in progress, for a socket that joins (none while the
+   * turn is being cancelled).
+   */
+  async turnState(groupId: string): Promise<TurnState> {
+    const state = await readTurnState(this.cmd, this.opts.pool, this.opts.prefix, groupId);
+    const g = this.groups.get(groupId);
+    return state.turn && g?.turns.isCancelled(state.turn.id)
+      ? { ...state, turn: undefined, replies: [] }
+      : state;
   }
 
   /** Seq of the last `message` frame the group fanned out. */
@@ -226,11 +247,12 @@ export class Hub {
       this.opts.logger.warn({ group_id: g.id, reason: parsed.reason }, "ws: dropped a malformed frame");
       return undefined;
     }
+    if (parsed.kind === "token") return this.token(g, parsed.frame, parsed.offset);
     if (parsed.kind === "control") {
       const frame = parsed.frame;
       switch (frame.type) {
         case "_turn.cancelled":
-          this.markCancelled(g, frame.turn_id);
+          g.turns.markCancelled(frame.turn_id);
           return undefined;
         case "_group.deleted":
           for (const s of [...g.sockets]) s.close(CloseCode.groupDeleted, "group deleted");
@@ -244,13 +266,14 @@ export class Hub {
     const frame: ServerFrame = parsed.frame;
     if (frame.type !== "message") {
       // after a cancel, the turn's only frame still sent is its turn.ended
-      if (frame.type !== "turn.ended" && this.isCancelled(g, frame.turn_id)) return undefined;
+      if (frame.type !== "turn.ended" && g.turns.isCancelled(frame.turn_id)) return undefined;
       if (frame.type === "turn.started" || frame.type === "turn.ended") this.announceTurn(g, frame);
       else this.broadcast(g, outFrame(frame));
       return undefined;
     }
     const seq = frame.message.seq;
     if (seq <= g.lastSeq) return undefined;
+    this.finishReply(g, frame.message);
     if (seq === g.lastSeq + 1) {
       g.lastSeq = seq;
       this.broadcast(g, outFrame(frame));
@@ -262,6 +285,29 @@ export class Hub {
         this.broadcast(g, outFrame(frame));
       }
     });
+  }
+
+  private token(g: Group, frame: TokenFrame, offset: number): Promise<void> | undefined {
+    if (g.turns.isCancelled(frame.turn_id)) return undefined;
+    const out = g.streams.onToken(frame, offset);
+    if (out === "gap") return this.fillReply(g, frame, offset);
+    if (out !== undefined) this.broadcast(g, out);
+    return undefined;
+  }
+
+  /** A token frame does not follow what went out of its reply: the stored text fills the gap. */
+  private async fillReply(g: Group, frame: TokenFrame, offset: number): Promise<void> {
+    let stored: PartialReply | undefined;
+    try {
+      stored = await readPartial(this.cmd, this.opts.prefix, g.id, frame.message_id);
+    } catch (err) {
+      this.opts.logger.warn({ err, group_id: g.id }, "ws: reading a reply's text failed");
+    }
+    for (const f of g.streams.resume(frame, offset, stored)) this.broadcast(g, f);
+  }
+
+  private finishReply(g: Group, m: Message): void {
+    if (m.sender_type === "agent" && m.turn_id) g.streams.finish(m.id, m.turn_id);
   }
 
   /**
@@ -280,14 +326,25 @@ export class Hub {
     }
     await this.fill(g, undefined);
     for (const t of turns) {
-      const seen = g.turns.get(t.id);
+      const seen = g.turns.announced(t.id);
       const ids = { group_id: g.id, turn_id: t.id };
-      if (t.reason === "cancelled") this.markCancelled(g, t.id);
-      if (seen === undefined && t.started_since)
+      if (t.reason === "cancelled") g.turns.markCancelled(t.id);
+      if (!seen && t.started_since)
         this.announceTurn(g, { type: "turn.started", ...ids, message_id: t.message_id });
       if (t.status === "ended")
         this.announceTurn(g, { type: "turn.ended", ...ids, reason: t.reason ?? "error" });
     }
+    // then the text so far of the running turn's replies (should this fail, their messages repair it)
+    const replies = await this.turnState(g.id).then(
+      (state) => state.replies,
+      (err: unknown) => {
+        this.opts.logger.warn({ err, group_id: g.id }, "ws: reading the replies in progress failed");
+        return [];
+      },
+    );
+    const partials = g.streams.restore(replies);
+    if (partials.length > 0) for (const f of agentFrames(g.id, replies)) this.broadcast(g, f);
+    for (const f of partials) this.broadcast(g, f);
   }
 
   /**
@@ -295,25 +352,9 @@ export class Hub {
    * a resync and a retried step may each bring it.
    */
   private announceTurn(g: Group, frame: Extract<ServerFrame, { type: "turn.started" | "turn.ended" }>): void {
-    if (frame.type === "turn.started") {
-      if (g.turns.has(frame.turn_id)) return;
-      this.noteTurn(g, frame.turn_id, "started");
-    } else {
-      if (g.turns.get(frame.turn_id) === "ended") return;
-      this.noteTurn(g, frame.turn_id, "ended");
-      // the cancel's control frame may not have come (published before this subscriber was back)
-      if (frame.reason === "cancelled") this.markCancelled(g, frame.turn_id);
-    }
+    if (!g.turns.announce(frame)) return;
+    if (frame.type === "turn.ended") g.streams.endTurn(frame.turn_id);
     this.broadcast(g, outFrame(frame));
-  }
-
-  private noteTurn(g: Group, turnId: string, what: "started" | "ended"): void {
-    g.turns.delete(turnId);
-    g.turns.set(turnId, what);
-    if (g.turns.size > TURNS_MAX) {
-      const oldest = g.turns.keys().next().value;
-      if (oldest !== undefined) g.turns.delete(oldest);
-    }
   }
 
   /** Fans out the stored messages between the last one sent and `before` (or all, when undefined). */
@@ -324,6 +365,7 @@ export class Hub {
         for (const m of rows) {
           if (m.seq <= g.lastSeq) continue;
           g.lastSeq = m.seq;
+          this.finishReply(g, m);
           this.broadcast(g, messageFrame(m));
         }
         if (rows.length < GAP_PAGE) return;
@@ -339,23 +381,6 @@ export class Hub {
     for (const s of g.sockets) s.deliver(frame);
   }
 
-  private markCancelled(g: Group, turnId: string): void {
-    g.cancelled.delete(turnId);
-    g.cancelled.set(turnId, Date.now() + CANCELLED_TTL_MS);
-    if (g.cancelled.size > CANCELLED_MAX) {
-      const oldest = g.cancelled.keys().next().value;
-      if (oldest !== undefined) g.cancelled.delete(oldest);
-    }
-  }
-
-  private isCancelled(g: Group, turnId: string): boolean {
-    const expires = g.cancelled.get(turnId);
-    if (expires === undefined) return false;
-    if (expires > Date.now()) return true;
-    g.cancelled.delete(turnId);
-    return false;
-  }
-
   /** Stops the subscriber. Sockets are closed by their owner before. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -366,6 +391,9 @@ export class Hub {
     }
     this.groups.clear();
     this.byChannel.clear();
-    await this.sub.quit().catch(() => this.sub.disconnect());
+    await Promise.all([
+      this.sub.quit().catch(() => this.sub.disconnect()),
+      this.cmd.quit().catch(() => this.cmd.disconnect()),
+    ]);
   }
 }

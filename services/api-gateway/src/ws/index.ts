@@ -11,6 +11,7 @@ import type { GroupSocket } from "./socket.ts";
 import { readLastSeq } from "./store.ts";
 
 export { CloseCode } from "./close-codes.ts";
+export { websocketPluginOptions } from "./socket-errors.ts";
 
 /** What the WebSocket part of the gateway needs; it opens its own Redis subscriber from `redisUrl`. */
 export interface WsDeps {

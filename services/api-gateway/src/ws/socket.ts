@@ -1,6 +1,6 @@
 import type { WebSocket } from "ws";
 import { CloseCode } from "./close-codes.ts";
-import type { OutFrame } from "./frames.ts";
+import { type OutFrame, tokenFrom } from "./frames.ts";
 
 type State = "opening" | "live" | "closed";
 
@@ -23,6 +23,13 @@ export class GroupSocket {
   private pendingHead = 0;
   private pendingBytes = 0;
   private readonly closeListeners: (() => void)[] = [];
+  /**
+   * Replies whose text this socket was given in a `partial` frame: how many characters the client
+   * has, so that the token frames already covered are cut; Infinity when no text of the reply is to
+   * be sent until its final message. An entry goes once the group's stream has caught up with it.
+   * Made on first use: most sockets never join a reply midway, and a thousand idle ones add up.
+   */
+  private replies: Map<string, number> | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -68,6 +75,34 @@ export class GroupSocket {
     return undefined;
   }
 
+  /** The client holds `chars` characters of a reply's text (Infinity: none to send until its message). */
+  holdReply(messageId: string, chars: number): void {
+    this.replies ??= new Map();
+    this.replies.set(messageId, chars);
+  }
+
+  /** The frame as this socket must get it, after the reply texts it was given; undefined to skip it. */
+  private fit(frame: OutFrame): OutFrame | undefined {
+    if (this.replies === undefined || this.replies.size === 0) return frame;
+    if (frame.messageId !== undefined) {
+      this.replies.delete(frame.messageId);
+      return frame;
+    }
+    const span = frame.span;
+    const has = span && this.replies.get(span.messageId);
+    if (span === undefined || has === undefined) return frame;
+    if (span.end <= has) return undefined;
+    if (span.start > has) {
+      // a hole the client cannot fill: its final message will
+      this.replies.set(span.messageId, Number.POSITIVE_INFINITY);
+      return undefined;
+    }
+    // from here the group's stream goes on from what the client has; a later `partial` of the group
+    // (its text fetched to fill a gap) reaches the client as the token of what it adds
+    this.replies.delete(span.messageId);
+    return span.start === has && span.frame.type === "token" ? frame : tokenFrom(span, has);
+  }
+
   /** Removes and returns the oldest buffered frame. */
   takePending(): OutFrame | undefined {
     if (this.pendingHead >= this.pending.length) return undefined;
@@ -95,12 +130,13 @@ export class GroupSocket {
    * socket's buffer is past half its bound: the caller waits for it to drain before sending more,
    * so a long history never piles up in memory.
    */
-  sendPaced(frame: OutFrame): Promise<void> | undefined {
-    if (frame.seq !== undefined) {
-      if (frame.seq <= this.lastSeq) return undefined;
-      this.lastSeq = frame.seq;
+  sendPaced(whole: OutFrame): Promise<void> | undefined {
+    if (whole.seq !== undefined) {
+      if (whole.seq <= this.lastSeq) return undefined;
+      this.lastSeq = whole.seq;
     }
-    if (this.ws.readyState !== this.ws.OPEN) return undefined;
+    const frame = this.fit(whole);
+    if (frame === undefined || this.ws.readyState !== this.ws.OPEN) return undefined;
     if (this.ws.bufferedAmount + frame.data.length <= this.maxBufferedBytes / 2) {
       this.ws.send(frame.data, { binary: false });
       return undefined;
@@ -116,12 +152,13 @@ export class GroupSocket {
     if (this.ws.bufferedAmount > this.maxBufferedBytes) this.closeSlow();
   }
 
-  private sendLive(frame: OutFrame): void {
-    if (frame.seq !== undefined) {
-      if (frame.seq <= this.lastSeq) return;
-      this.lastSeq = frame.seq;
+  private sendLive(whole: OutFrame): void {
+    if (whole.seq !== undefined) {
+      if (whole.seq <= this.lastSeq) return;
+      this.lastSeq = whole.seq;
     }
-    if (this.ws.readyState !== this.ws.OPEN) return;
+    const frame = this.fit(whole);
+    if (frame === undefined || this.ws.readyState !== this.ws.OPEN) return;
     // ws.send only queues: a slow client costs memory up to the bound, never time for the others
     this.ws.send(frame.data, { binary: false });
     if (this.ws.bufferedAmount > this.maxBufferedBytes) this.closeSlow();
@@ -154,6 +191,7 @@ export class GroupSocket {
     this.pending = [];
     this.pendingHead = 0;
     this.pendingBytes = 0;
+    this.replies = undefined;
     for (const fn of this.closeListeners.splice(0)) fn();
   }
 }

@@ -64,3 +64,21 @@ export async function readRecentTurns(db: pg.Pool, groupId: string, since: numbe
   );
   return rows;
 }
+
+/** The group's running turn, if any, and which of `messageIds` are stored messages of the group. */
+export async function readRunningTurn(
+  db: pg.Pool,
+  groupId: string,
+  messageIds: string[],
+): Promise<{ turn: { id: string; message_id: string } | undefined; stored: Set<string> }> {
+  const { rows } = await db.query<{ id: string | null; message_id: string | null; stored: string[] }>(
+    `select t.id, t.message_id,
+            array(select m.id::text from messages m where m.group_id = $1 and m.id = any($2::uuid[])) as stored
+       from (select 1) one
+       left join turns t on t.group_id = $1 and t.status = 'running'`,
+    [groupId, messageIds],
+  );
+  const row = rows[0];
+  const turn = row?.id && row.message_id ? { id: row.id, message_id: row.message_id } : undefined;
+  return { turn, stored: new Set(row?.stored ?? []) };
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { publishFrame } from "@synapse/shared";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testConfig, testResources } from "../../../../test/support/services.ts";
 import { issueAccessToken } from "../auth/tokens.ts";
@@ -121,6 +122,26 @@ describe("client frames", () => {
     await c.opened;
     c.ws.send("x".repeat(100_000));
     expect((await c.closed).code).toBe(1009);
+  });
+
+  it("logs a client's oversized frame as a client fault, not as a server error", async () => {
+    const lines: { level: number; msg: string; code?: string; stack?: string; err?: unknown }[] = [];
+    const logger = pino({ level: "debug" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const own = await startGateway(config, res.pool, {}, logger);
+    try {
+      const { groupId, users } = await seedGroup(config, res.pool);
+      const c = TestClient.connect(`${own.url}/ws/${groupId}?token=${users[0]!.token}`);
+      await c.opened;
+      c.ws.send("x".repeat(100_000));
+      expect((await c.closed).code).toBe(1009);
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await own.close();
+    }
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    const fault = lines.find((l) => l.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
+    expect(fault).toMatchObject({ level: 30 });
+    expect(JSON.stringify(fault)).not.toContain("RangeError");
   });
 });
 

@@ -8,17 +8,18 @@ import {
   createLogger,
   type GroupFrame,
   insertMessage,
+  type Logger,
   type Message,
   publishFrame,
 } from "@synapse/shared";
-import Fastify from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
 import { serviceNodeArgs } from "../../../../../scripts/lib/service-process.ts";
 import { insertGroup, insertUser } from "../../../../../test/support/seed.ts";
 import { issueAccessToken } from "../../auth/tokens.ts";
-import { registerWebSocket, type WsOptions } from "../index.ts";
+import { registerWebSocket, type WsOptions, websocketPluginOptions } from "../index.ts";
 
 /** A Fastify app with only @fastify/websocket and the WebSocket route, listening on a free port. */
 export interface TestGateway {
@@ -30,12 +31,14 @@ export async function startGateway(
   config: Config,
   pool: pg.Pool,
   options: WsOptions = {},
+  /** The app's and the WebSocket part's logger (a test may capture it). */
+  logger: Logger = createLogger(config, "ws-test"),
 ): Promise<TestGateway> {
-  const app = Fastify({ logger: false });
-  await app.register(websocket);
+  const app = Fastify({ loggerInstance: logger });
+  await app.register(websocket, websocketPluginOptions(logger));
   const closeWs = await registerWebSocket(
-    app,
-    { config, pool, redisUrl: config.REDIS_URL!, logger: createLogger(config, "ws-test") },
+    app as unknown as FastifyInstance,
+    { config, pool, redisUrl: config.REDIS_URL!, logger },
     options,
   );
   await app.listen({ host: "127.0.0.1", port: 0 });
