@@ -34,7 +34,7 @@ function total(text: string, name: string, labels: string[] = []): number {
     .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
 }
 
-it("a turn moves the turn, LLM, tool, queue, and HTTP metrics", { timeout: 40_000 }, async () => {
+it("a turn moves the turn, LLM, tool, queue, HTTP and WebSocket metrics", { timeout: 40_000 }, async () => {
   stack.fake.reset();
   stack.fake.respond(script);
   const scrape = async () => (await fetch(`${stack.url}/metrics`)).text();
@@ -74,6 +74,8 @@ it("a turn moves the turn, LLM, tool, queue, and HTTP metrics", { timeout: 40_00
   expect(
     moved("synapse_http_request_duration_seconds_count", ['route="/groups/:id/messages"', 'status="202"']),
   ).toBe(1);
+  expect(moved("synapse_ws_frames_sent_total", ['type="message"'])).toBe(6); // the request, 5 answers
+  expect(total(after, "synapse_ws_connections")).toBeGreaterThan(0);
   expect(after).toMatch(/synapse_queue_jobs\{queue="execution",state="waiting"\} \d+/);
   expect(after).toContain("synapse_process_cpu_seconds_total");
 });

@@ -35,6 +35,17 @@ export const wsFramesSent = new Counter({
   labelNames: ["type"] as const,
   registers,
 });
+/** One counter child per frame type, made once: a frame is counted for every socket it goes to. */
+const sentByType = new Map<string, Counter.Internal>();
+export function countFrameSent(type: string): void {
+  let counter = sentByType.get(type);
+  if (!counter) {
+    counter = wsFramesSent.labels({ type });
+    sentByType.set(type, counter);
+  }
+  counter.inc();
+}
+
 export const wsBackpressureClosed = new Counter({
   name: "synapse_ws_backpressure_closed_total",
   help: "WebSockets closed (1013) because the client fell too far behind.",

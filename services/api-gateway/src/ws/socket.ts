@@ -1,3 +1,4 @@
+import { countFrameSent, wsBackpressureClosed, wsConnections } from "@synapse/shared/telemetry/metrics";
 import type { WebSocket } from "ws";
 import { CloseCode } from "./close-codes.ts";
 import { type OutFrame, tokenFrom } from "./frames.ts";
@@ -38,6 +39,7 @@ export class GroupSocket {
     private readonly maxBufferedBytes: number,
   ) {
     ws.on("close", () => this.markClosed());
+    wsConnections.inc();
   }
 
   get closed(): boolean {
@@ -137,6 +139,7 @@ export class GroupSocket {
     }
     const frame = this.fit(whole);
     if (frame === undefined || this.ws.readyState !== this.ws.OPEN) return undefined;
+    countFrameSent(frame.type);
     if (this.ws.bufferedAmount + frame.data.length <= this.maxBufferedBytes / 2) {
       this.ws.send(frame.data, { binary: false });
       return undefined;
@@ -161,10 +164,12 @@ export class GroupSocket {
     if (frame === undefined || this.ws.readyState !== this.ws.OPEN) return;
     // ws.send only queues: a slow client costs memory up to the bound, never time for the others
     this.ws.send(frame.data, { binary: false });
+    countFrameSent(frame.type);
     if (this.ws.bufferedAmount > this.maxBufferedBytes) this.closeSlow();
   }
 
   private closeSlow(): void {
+    wsBackpressureClosed.inc();
     this.close(CloseCode.tryAgainLater, `slow consumer: reconnect with ?after=${this.lastSeq}`);
   }
 
@@ -188,6 +193,7 @@ export class GroupSocket {
   private markClosed(): void {
     if (this.state === "closed") return;
     this.state = "closed";
+    wsConnections.dec();
     this.pending = [];
     this.pendingHead = 0;
     this.pendingBytes = 0;
