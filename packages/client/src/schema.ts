@@ -610,6 +610,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** Format: email */
                     email: string;
                     password: string;
                 };
@@ -620,7 +621,10 @@ export interface operations {
                     grant_type?: "password";
                     password: string;
                     scope?: string;
-                    /** @description The email */
+                    /**
+                     * Format: email
+                     * @description The email
+                     */
                     username: string;
                 };
             };
@@ -1565,6 +1569,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** Format: email */
                     email: string;
                 };
             };
