@@ -21,6 +21,9 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/packages/shared/package.json packages/shared/
 COPY --from=build /app/packages/shared/migrations packages/shared/migrations
 COPY --from=build /app/dist dist
+# the browser client, found through its package.json
+COPY --from=build /app/packages/web/package.json packages/web/
+COPY --from=build /app/packages/web/dist packages/web/dist
 USER node
 EXPOSE 8000
 # the gateway's liveness; compose.yaml gives the other roles their own check

@@ -1,9 +1,11 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { build, type Plugin } from "esbuild";
+import { buildWeb } from "./lib/web-build.ts";
 
 /**
- * `npm run build`: the JavaScript that production processes run (`node dist/role.js <role>`).
+ * `npm run build`: the JavaScript that production processes run (`node dist/role.js <role>`), and
+ * the browser client the gateway serves (`packages/web/dist`).
  * One bundle per role, split into shared chunks, loaded lazily by `scripts/role.ts`. Our own code
  * (the services and `@synapse/*`) is bundled; npm packages stay external and are installed
  * alongside (`npm ci --omit=dev`), so their files and native modules load as they were published.
@@ -36,7 +38,8 @@ const result = await build({
   logLevel: "warning",
   plugins: [npmPackagesExternal],
 });
+buildWeb(root);
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 process.stdout.write(
-  `built dist/ (${Object.keys(result.metafile.outputs).length} files, ${Math.round(bytes / 1024)} KiB)\n`,
+  `built dist/ (${Object.keys(result.metafile.outputs).length} files, ${Math.round(bytes / 1024)} KiB) and packages/web/dist/\n`,
 );

@@ -81,6 +81,10 @@ it("the built roles migrate, serve and run a turn with node alone", async () => 
   const url = String(listening.url);
   role("orchestrator");
   role("worker");
+  // the bundled gateway finds the browser client's build too
+  const app = await fetch(`${url}/app/`);
+  expect(app.status).toBe(200);
+  expect(app.headers.get("content-type")).toContain("text/html");
 
   const json = async (method: string, p: string, body?: unknown, token?: string) => {
     const res = await fetch(`${url}${p}`, {
