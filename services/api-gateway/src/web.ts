@@ -12,7 +12,10 @@ export const WEB_DIST = webDist();
 
 function webDist(): string | undefined {
   try {
-    return path.join(path.dirname(createRequire(import.meta.url).resolve("@synapse/web/package.json")), "dist");
+    return path.join(
+      path.dirname(createRequire(import.meta.url).resolve("@synapse/web/package.json")),
+      "dist",
+    );
   } catch {
     return undefined;
   }
@@ -59,7 +62,10 @@ const webScope: FastifyPluginAsync<{ root: string }> = async (scope, { root }) =
  * Serves the browser client under `/app/` (unknown `/app/*` paths get its index.html, for the
  * client's routes) and redirects `/` there. Without a build it serves nothing and logs why.
  */
-export async function registerWebApp(app: FastifyInstance, root: string | undefined = WEB_DIST): Promise<void> {
+export async function registerWebApp(
+  app: FastifyInstance,
+  root: string | undefined = WEB_DIST,
+): Promise<void> {
   if (!root || !existsSync(path.join(root, "index.html"))) {
     app.log.info({ root }, "no web client build: not serving /app/ (npm start builds it)");
     return;
