@@ -1,0 +1,141 @@
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { createQueue, createRedis, EXECUTION_QUEUE, type Message } from "@synapse/shared";
+import { startTracing } from "@synapse/shared/telemetry/tracing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { delegateToCalc, type GroupBody, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const SPAN_KIND = { INTERNAL: 0, SERVER: 1, CLIENT: 2 } as const;
+/** Attributes that would hold message text: none of them without OTEL_CAPTURE_CONTENT. */
+const CONTENT_KEYS = ["synapse.reply", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"];
+
+/** Posts "What is 6*7?" to a new group with Calc and waits for its turn to complete; returns the turn id. */
+async function delegationTurn(): Promise<string> {
+  stack.fake.reset();
+  stack.fake.respond(delegateToCalc);
+  const owner = await stack.user();
+  const group = await stack.api<GroupBody>("POST", "/groups", {
+    token: owner.token,
+    body: {
+      name: "traced",
+      members: [
+        { alias: "Calc", role_prompt: "", provider: "openai", model: "m-calc", tools: ["calculator"] },
+      ],
+    },
+  });
+  const live = await openSocket(stack, group.body.id, owner.token);
+  const posted = await stack.api<Message>("POST", `/groups/${group.body.id}/messages`, {
+    token: owner.token,
+    body: { content: "What is 6*7?" },
+  });
+  const turnId = posted.body.turn_id!;
+  await live.waitFor(isFrame("turn.ended", (f) => f.turn_id === turnId && f.reason === "completed"));
+  live.close();
+  return turnId;
+}
+
+/** Spans of `turnId` once its last step's span has ended (it announces `turn.ended` before ending). */
+async function spansOf(exporter: InMemorySpanExporter, turnId: string, steps: number) {
+  const of = () => exporter.getFinishedSpans().filter((s) => s.attributes["synapse.turn_id"] === turnId);
+  for (let i = 0; i < 100 && of().filter((s) => s.name === "turn.step").length < steps; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const byStart = (a: ReadableSpan, b: ReadableSpan) =>
+    a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1];
+  return of().sort(byStart);
+}
+
+it("a delegation turn is one trace: POST → each step → the calls it dispatched", {
+  timeout: 60_000,
+}, async () => {
+  const exporter = new InMemorySpanExporter();
+  const tracing = startTracing("e2e", { processor: new SimpleSpanProcessor(exporter) });
+  let turnId: string;
+  let spans: ReadableSpan[];
+  try {
+    turnId = await delegationTurn();
+    // start, then one step per result: Orchestrator, Calc (tool call), calculator, Calc, Orchestrator
+    spans = await spansOf(exporter, turnId, 6);
+  } finally {
+    await tracing.shutdown();
+  }
+
+  const post = spans.find((s) => s.name === "POST /groups/{id}/messages")!;
+  expect(post.kind).toBe(SPAN_KIND.SERVER);
+  const traceId = post.spanContext().traceId;
+  for (const s of spans) expect(s.spanContext().traceId, s.name).toBe(traceId);
+
+  const steps = spans.filter((s) => s.name === "turn.step");
+  expect(steps.map((s) => s.attributes["synapse.event"])).toEqual([
+    "start",
+    "result",
+    "result",
+    "result",
+    "result",
+    "result",
+  ]);
+  for (const s of steps) {
+    expect(s.parentSpanContext?.spanId).toBe(post.spanContext().spanId);
+    expect(s.attributes["synapse.group_id"]).toBe(post.attributes["synapse.group_id"]);
+  }
+
+  // each call is dispatched by one step and its result fed to the next: call i is a child of step i
+  const calls = spans.filter((s) => s.name.startsWith("chat ") || s.name.startsWith("execute_tool "));
+  expect(calls.map((s) => s.name)).toEqual([
+    "chat gpt-test",
+    "chat m-calc",
+    "execute_tool calculator",
+    "chat m-calc",
+    "chat gpt-test",
+  ]);
+  calls.forEach((call, i) => {
+    expect(call.parentSpanContext?.spanId, call.name).toBe(steps[i]!.spanContext().spanId);
+  });
+  for (const chat of calls.filter((s) => s.name.startsWith("chat "))) {
+    expect(chat.kind).toBe(SPAN_KIND.CLIENT);
+    expect(chat.attributes).toMatchObject({
+      "gen_ai.operation.name": "chat",
+      "gen_ai.system": "openai",
+      "gen_ai.request.model": chat.name.slice("chat ".length),
+    });
+    expect(chat.attributes["gen_ai.usage.input_tokens"]).toEqual(expect.any(Number));
+    expect(chat.attributes["gen_ai.usage.output_tokens"]).toEqual(expect.any(Number));
+  }
+  expect(calls[2]!.attributes).toMatchObject({
+    "gen_ai.operation.name": "execute_tool",
+    "gen_ai.tool.name": "calculator",
+  });
+
+  // no message text on any span unless OTEL_CAPTURE_CONTENT=true
+  for (const s of spans) {
+    for (const key of CONTENT_KEYS) expect(s.attributes, s.name).not.toHaveProperty(key);
+    for (const value of Object.values(s.attributes)) expect(String(value)).not.toMatch(/6\*7|It is/);
+  }
+
+  const { rows } = await stack.pool.query("select trace from turns where id = $1", [turnId]);
+  expect(rows[0].trace.traceparent).toContain(traceId);
+});
+
+it("with tracing off, neither the turn nor its jobs carry a trace", { timeout: 60_000 }, async () => {
+  const turnId = await delegationTurn();
+  const { rows } = await stack.pool.query("select trace from turns where id = $1", [turnId]);
+  expect(rows[0].trace).toBeNull();
+
+  const redis = createRedis(stack.config.REDIS_URL!, { bullmq: true });
+  const queue = createQueue<{ turn_id: string }>(EXECUTION_QUEUE, redis, stack.config);
+  try {
+    const jobs = (await queue.getJobs(["completed"])).filter((j) => j.data.turn_id === turnId);
+    expect(jobs.map((j) => j.name).sort()).toEqual(["llm", "llm", "llm", "llm", "tool"]);
+    for (const job of jobs) expect(job.data).not.toHaveProperty("trace");
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+});
