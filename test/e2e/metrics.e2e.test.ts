@@ -1,7 +1,7 @@
 import type { Message } from "@synapse/shared";
 import { enableProcessMetrics } from "@synapse/shared/telemetry/metrics";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { delegateToCalc, type GroupBody, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
+import { calcGroup, delegateToCalc, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -27,19 +27,11 @@ it("a turn moves the turn, LLM, tool, queue, and HTTP metrics", { timeout: 40_00
   stack.fake.respond(delegateToCalc);
   const scrape = async () => (await fetch(`${stack.url}/metrics`)).text();
   const owner = await stack.user();
-  const group = await stack.api<GroupBody>("POST", "/groups", {
-    token: owner.token,
-    body: {
-      name: "metrics",
-      members: [
-        { alias: "Calc", role_prompt: "", provider: "openai", model: "m-calc", tools: ["calculator"] },
-      ],
-    },
-  });
-  const live = await openSocket(stack, group.body.id, owner.token);
+  const group = await calcGroup(stack, owner.token, "metrics");
+  const live = await openSocket(stack, group.id, owner.token);
   const before = await scrape();
 
-  const posted = await stack.api<Message>("POST", `/groups/${group.body.id}/messages`, {
+  const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
     token: owner.token,
     body: { content: "What is 6*7?" },
   });

@@ -283,4 +283,14 @@ export function delegateToCalc(req: FakeRequest) {
   return { toolCalls: [{ name: "calculator", args: { expression: "6*7" } }] };
 }
 
+/** A group of `token`'s user for {@link delegateToCalc}: one member, Calc (model `m-calc`, the calculator). */
+export async function calcGroup(stack: Stack, token: string, name: string): Promise<GroupBody> {
+  const members = [
+    { alias: "Calc", role_prompt: "", provider: "openai", model: "m-calc", tools: ["calculator"] },
+  ];
+  const created = await stack.api<GroupBody>("POST", "/groups", { token, body: { name, members } });
+  if (created.status !== 201) throw new Error(`POST /groups answered ${created.status}`);
+  return created.body;
+}
+
 export type { Redis };

@@ -3,7 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-tr
 import { createQueue, createRedis, EXECUTION_QUEUE, type Message } from "@synapse/shared";
 import { startTracing } from "@synapse/shared/telemetry/tracing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { delegateToCalc, type GroupBody, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
+import { calcGroup, delegateToCalc, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -22,17 +22,9 @@ async function delegationTurn(): Promise<string> {
   stack.fake.reset();
   stack.fake.respond(delegateToCalc);
   const owner = await stack.user();
-  const group = await stack.api<GroupBody>("POST", "/groups", {
-    token: owner.token,
-    body: {
-      name: "traced",
-      members: [
-        { alias: "Calc", role_prompt: "", provider: "openai", model: "m-calc", tools: ["calculator"] },
-      ],
-    },
-  });
-  const live = await openSocket(stack, group.body.id, owner.token);
-  const posted = await stack.api<Message>("POST", `/groups/${group.body.id}/messages`, {
+  const group = await calcGroup(stack, owner.token, "traced");
+  const live = await openSocket(stack, group.id, owner.token);
+  const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
     token: owner.token,
     body: { content: "What is 6*7?" },
   });
