@@ -17,21 +17,28 @@ const SPAN_KIND = { INTERNAL: 0, SERVER: 1, CLIENT: 2 } as const;
 /** Attributes that would hold message text: none of them without OTEL_CAPTURE_CONTENT. */
 const CONTENT_KEYS = ["synapse.reply", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"];
 
-/** Posts "What is 6*7?" to a new group with Calc and waits for its turn to complete; returns the turn id. */
-async function delegationTurn(): Promise<string> {
+/**
+ * Posts each of `contents` in turn to a new group with Calc (so all but the first are queued behind
+ * it) and waits for every turn to complete; returns the turn ids.
+ */
+async function delegationTurns(...contents: string[]): Promise<string[]> {
   stack.fake.reset();
   stack.fake.respond(delegateToCalc);
   const owner = await stack.user();
   const group = await calcGroup(stack, owner.token, "traced");
   const live = await openSocket(stack, group.id, owner.token);
-  const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
-    token: owner.token,
-    body: { content: "What is 6*7?" },
-  });
-  const turnId = posted.body.turn_id!;
-  await live.waitFor(isFrame("turn.ended", (f) => f.turn_id === turnId && f.reason === "completed"));
+  const turnIds: string[] = [];
+  for (const content of contents) {
+    const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
+      token: owner.token,
+      body: { content },
+    });
+    turnIds.push(posted.body.turn_id!);
+  }
+  for (const turnId of turnIds)
+    await live.waitFor(isFrame("turn.ended", (f) => f.turn_id === turnId && f.reason === "completed"));
   live.close();
-  return turnId;
+  return turnIds;
 }
 
 /** Spans of `turnId` once its last step's span has ended (it announces `turn.ended` before ending). */
@@ -52,7 +59,7 @@ it("a delegation turn is one trace: POST → each step → the calls it dispatch
   let turnId: string;
   let spans: ReadableSpan[];
   try {
-    turnId = await delegationTurn();
+    [turnId] = (await delegationTurns("What is 6*7?")) as [string];
     // start, then one step per result: Orchestrator, Calc (tool call), calculator, Calc, Orchestrator
     spans = await spansOf(exporter, turnId, 6);
   } finally {
@@ -115,8 +122,31 @@ it("a delegation turn is one trace: POST → each step → the calls it dispatch
   expect(rows[0].trace.traceparent).toContain(traceId);
 });
 
+it("a queued turn's steps join the trace of the POST that queued it", { timeout: 60_000 }, async () => {
+  const exporter = new InMemorySpanExporter();
+  const tracing = startTracing("e2e", { processor: new SimpleSpanProcessor(exporter) });
+  let first: ReadableSpan[];
+  let second: ReadableSpan[];
+  try {
+    // the second turn waits for the first and starts from the job that ends it; with the first's
+    // answer in its context, the Orchestrator completes it at once: start, one result
+    const [a, b] = (await delegationTurns("What is 6*7?", "Thanks")) as [string, string];
+    first = await spansOf(exporter, a, 6);
+    second = await spansOf(exporter, b, 2);
+  } finally {
+    await tracing.shutdown();
+  }
+  const postOf = (spans: ReadableSpan[]) => spans.find((s) => s.name === "POST /groups/{id}/messages")!;
+  const post = postOf(second);
+  expect(post.spanContext().traceId).not.toBe(postOf(first).spanContext().traceId);
+  const steps = second.filter((s) => s.name === "turn.step");
+  expect(steps.map((s) => s.attributes["synapse.event"])).toEqual(["start", "result"]);
+  for (const s of second) expect(s.spanContext().traceId, s.name).toBe(post.spanContext().traceId);
+  for (const s of steps) expect(s.parentSpanContext?.spanId).toBe(post.spanContext().spanId);
+});
+
 it("with tracing off, neither the turn nor its jobs carry a trace", { timeout: 60_000 }, async () => {
-  const turnId = await delegationTurn();
+  const [turnId] = await delegationTurns("What is 6*7?");
   const { rows } = await stack.pool.query("select trace from turns where id = $1", [turnId]);
   expect(rows[0].trace).toBeNull();
 
