@@ -369,12 +369,11 @@ export class TurnRunner {
       "synapse.group_id": groupId,
       "synapse.turn_id": turnId,
       "synapse.event": event.type,
-    };
-    if (event.type === "result")
-      Object.assign(attributes, {
+      ...(event.type === "result" && {
         "synapse.dispatch_id": event.dispatch_id,
         "synapse.result": event.result.kind,
-      });
+      }),
+    };
     return inSpan("turn.step", { parent: trace, attributes }, () =>
       runTurnStep(this.deps.graph, turnId, event),
     );
