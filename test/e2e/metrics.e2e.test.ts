@@ -1,8 +1,7 @@
 import type { Message } from "@synapse/shared";
 import { enableProcessMetrics } from "@synapse/shared/telemetry/metrics";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { FakeRequest } from "../fakes/llm-server.ts";
-import { agentOf, type GroupBody, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
+import { calcGroup, delegateToCalc, isFrame, openSocket, type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -12,17 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-/** Orchestrator → Calc, who calls the calculator, answers; the Orchestrator completes. */
-function script(req: FakeRequest) {
-  const who = agentOf(req.system);
-  if (who === "Orchestrator")
-    return req.messages.some((m) => m.content.includes("It is 42"))
-      ? { text: "Done. TASK_COMPLETE" }
-      : { text: "@[Calc] what is 6*7?" };
-  if (req.messages.at(-1)?.role === "tool") return { text: "It is 42." };
-  return { toolCalls: [{ name: "calculator", args: { expression: "6*7" } }] };
-}
 
 /** Sum of the samples of `name` whose labels include each of `labels`. */
 function total(text: string, name: string, labels: string[] = []): number {
@@ -36,22 +24,14 @@ function total(text: string, name: string, labels: string[] = []): number {
 
 it("a turn moves the turn, LLM, tool, queue, HTTP and WebSocket metrics", { timeout: 40_000 }, async () => {
   stack.fake.reset();
-  stack.fake.respond(script);
+  stack.fake.respond(delegateToCalc);
   const scrape = async () => (await fetch(`${stack.url}/metrics`)).text();
   const owner = await stack.user();
-  const group = await stack.api<GroupBody>("POST", "/groups", {
-    token: owner.token,
-    body: {
-      name: "metrics",
-      members: [
-        { alias: "Calc", role_prompt: "", provider: "openai", model: "m-calc", tools: ["calculator"] },
-      ],
-    },
-  });
-  const live = await openSocket(stack, group.body.id, owner.token);
+  const group = await calcGroup(stack, owner.token, "metrics");
+  const live = await openSocket(stack, group.id, owner.token);
   const before = await scrape();
 
-  const posted = await stack.api<Message>("POST", `/groups/${group.body.id}/messages`, {
+  const posted = await stack.api<Message>("POST", `/groups/${group.id}/messages`, {
     token: owner.token,
     body: { content: "What is 6*7?" },
   });

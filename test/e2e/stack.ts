@@ -18,7 +18,7 @@ import { serviceArgs } from "../../scripts/lib/service-process.ts";
 import { buildApp } from "../../services/api-gateway/src/app.ts";
 import { type ExecutionWorker, startExecutionWorker } from "../../services/execution-worker/src/index.ts";
 import { type Orchestrator, startOrchestrator } from "../../services/orchestrator/src/index.ts";
-import { type FakeLlmServer, startFakeLlmServer } from "../fakes/llm-server.ts";
+import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../fakes/llm-server.ts";
 import { testConfig } from "../support/services.ts";
 
 /**
@@ -268,6 +268,30 @@ export async function openSocket(
 /** Which agent a fake-provider request is for, from its system prompt ("You are <alias>, ..."). */
 export function agentOf(system: string | undefined): string {
   return /You are ([^,]+),/.exec(system ?? "")?.[1] ?? "?";
+}
+
+/**
+ * A delegation turn for the fake provider: the Orchestrator → Calc, who calls the calculator and
+ * answers; the Orchestrator completes. Give the group a `Calc` member with the `calculator` tool.
+ */
+export function delegateToCalc(req: FakeRequest) {
+  const who = agentOf(req.system);
+  if (who === "Orchestrator")
+    return req.messages.some((m) => m.content.includes("It is 42"))
+      ? { text: "Done. TASK_COMPLETE" }
+      : { text: "@[Calc] what is 6*7?" };
+  if (req.messages.at(-1)?.role === "tool") return { text: "It is 42." };
+  return { toolCalls: [{ name: "calculator", args: { expression: "6*7" } }] };
+}
+
+/** A group of `token`'s user for {@link delegateToCalc}: one member, Calc (model `m-calc`, the calculator). */
+export async function calcGroup(stack: Stack, token: string, name: string): Promise<GroupBody> {
+  const members = [
+    { alias: "Calc", role_prompt: "", provider: "openai", model: "m-calc", tools: ["calculator"] },
+  ];
+  const created = await stack.api<GroupBody>("POST", "/groups", { token, body: { name, members } });
+  if (created.status !== 201) throw new Error(`POST /groups answered ${created.status}`);
+  return created.body;
 }
 
 export type { Redis };

@@ -121,7 +121,7 @@ const schema = z.object({
   METRICS_PORT: intIn(1, 65_535).optional(),
   /** OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset: no traces. */
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
-  /** Message text and prompts on spans; off by default (they may hold personal data). */
+  /** LLM replies and tool arguments and output on spans; off by default (they may hold personal data). */
   OTEL_CAPTURE_CONTENT: flag.default(false),
 });
 

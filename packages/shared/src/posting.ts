@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { NotFoundError } from "./errors.ts";
 import { MESSAGE_COLUMNS, type Message, type MessageRow, toMessage } from "./messages.ts";
+import type { TraceCarrier } from "./telemetry/tracing.ts";
 
 /** A person's message to a group. */
 export interface UserPost {
@@ -11,6 +12,8 @@ export interface UserPost {
   sender_alias: string;
   content: string;
   idempotency_key?: string | null;
+  /** The request's trace context, kept with the turn so that its steps join the request's trace. */
+  trace?: TraceCarrier | undefined;
 }
 
 /**
@@ -29,8 +32,8 @@ export async function storeUserMessage(pool: pg.Pool, post: UserPost): Promise<M
                                   content, idempotency_key)
             select $1, $2, s.last_seq, $3, 'user', $4, $5, $6, $7 from s
             returning ${MESSAGE_COLUMNS}),
-      t as (insert into turns (id, group_id, message_id, message_seq, status)
-            select $3, $2, m.id, m.seq, 'queued' from m)
+      t as (insert into turns (id, group_id, message_id, message_seq, status, trace)
+            select $3, $2, m.id, m.seq, 'queued', $8::jsonb from m)
       select * from m`,
     values: [
       randomUUID(),
@@ -40,6 +43,7 @@ export async function storeUserMessage(pool: pg.Pool, post: UserPost): Promise<M
       post.user_id,
       post.content,
       post.idempotency_key ?? null,
+      post.trace ? JSON.stringify(post.trace) : null,
     ],
   });
   if (!rows[0]) throw new NotFoundError("group");

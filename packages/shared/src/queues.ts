@@ -32,6 +32,8 @@ const executionJobBase = z.object({
   agent_id: uuid,
   alias: z.string(),
   message_id: uuid,
+  /** The dispatching step's trace context (W3C `traceparent`), present only when tracing is on. */
+  trace: z.record(z.string(), z.string()).optional(),
 });
 
 /**

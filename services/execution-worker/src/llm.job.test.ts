@@ -1,10 +1,12 @@
 import { AIMessageChunk } from "@langchain/core/messages";
 import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { Config, LlmJob } from "@synapse/shared";
+import { startTracing, type Tracing } from "@synapse/shared/telemetry/tracing";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRow } from "./agents.ts";
 import { runLlmJob } from "./llm.job.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
@@ -54,27 +56,56 @@ const pool = {
   }),
 } as unknown as pg.Pool;
 
+const tracer = new InMemorySpanExporter();
+let tracing: Tracing;
+beforeAll(() => {
+  tracing = startTracing("test", { processor: new SimpleSpanProcessor(tracer) });
+});
+afterAll(() => tracing.shutdown());
+
+/** Runs `job` against a stub provider streaming `chunks`; returns the result and the published deltas. */
+async function run(chunks: AIMessageChunk[], opts: { job?: LlmJob; capture?: boolean } = {}) {
+  const published: string[] = [];
+  // a token is published in a pipeline beside its reply's stored text: keep the PUBLISHes
+  const pipeline = (): object => {
+    const p: object = new Proxy(
+      {},
+      {
+        get: (_t, name) =>
+          name === "exec"
+            ? async () => []
+            : (...args: unknown[]) => {
+                if (name === "publish") published.push(JSON.parse(args[1] as string).delta);
+                return p;
+              },
+      },
+    );
+    return p;
+  };
+  const redis = { pipeline } as unknown as Redis;
+  const config = {
+    QUEUE_PREFIX: "t",
+    CONTEXT_MESSAGES: 10,
+    LLM_TIMEOUT_MS: 5000,
+    LLM_MAX_RETRIES: 0,
+    OPENAI_ENDPOINTS: {},
+    OTEL_CAPTURE_CONTENT: opts.capture ?? false,
+  };
+  const providers = createProviderRegistry(config as unknown as Config, {
+    stub: () => new FakeStreamingChatModel({ chunks, sleep: 1 }),
+  });
+  const out = await runLlmJob(
+    opts.job ?? job,
+    new AbortController().signal,
+    { config, pool, redis, providers },
+    pino({ level: "silent" }),
+  );
+  return { out, published };
+}
+
 describe("runLlmJob", () => {
   it("keeps every text part of multi-part content, in the reply and in the streamed deltas", async () => {
-    const published: string[] = [];
-    // a token is published in a pipeline beside its reply's stored text: keep the PUBLISHes
-    const pipeline = (): object => {
-      const p: object = new Proxy(
-        {},
-        {
-          get: (_t, name) =>
-            name === "exec"
-              ? async () => []
-              : (...args: unknown[]) => {
-                  if (name === "publish") published.push(JSON.parse(args[1] as string).delta);
-                  return p;
-                },
-        },
-      );
-      return p;
-    };
-    const redis = { pipeline } as unknown as Redis;
-    const chunks = [
+    const { out, published } = await run([
       new AIMessageChunk({ content: [{ type: "text", text: "Roses are red, " }] }),
       new AIMessageChunk({
         content: [
@@ -82,24 +113,25 @@ describe("runLlmJob", () => {
           { type: "text", text: "are blue." },
         ],
       }),
-    ];
-    const config = {
-      QUEUE_PREFIX: "t",
-      CONTEXT_MESSAGES: 10,
-      LLM_TIMEOUT_MS: 5000,
-      LLM_MAX_RETRIES: 0,
-      OPENAI_ENDPOINTS: {},
-    };
-    const providers = createProviderRegistry(config as unknown as Config, {
-      stub: () => new FakeStreamingChatModel({ chunks, sleep: 1 }),
-    });
-    const out = await runLlmJob(
-      job,
-      new AbortController().signal,
-      { config, pool, redis, providers },
-      pino({ level: "silent" }),
-    );
+    ]);
     expect(out).toMatchObject({ kind: "llm", content: "Roses are red, violets are blue." });
     expect(published.join("")).toBe("Roses are red, violets are blue.");
+  });
+
+  it("runs the call in a 'chat {model}' span under the job's trace, with its reply only when captured", async () => {
+    const parent = { trace: "0af7651916cd43dd8448eb211c80319c", span: "b7ad6b7169203331" };
+    const traced = { ...job, trace: { traceparent: `00-${parent.trace}-${parent.span}-01` } };
+    const reply = () => [new AIMessageChunk({ content: "x".repeat(5000) })];
+    for (const capture of [false, true]) {
+      tracer.reset();
+      await run(reply(), { job: traced, capture });
+      const [span] = tracer.getFinishedSpans();
+      expect(span?.name).toBe("chat m");
+      expect(span?.spanContext().traceId).toBe(parent.trace);
+      expect(span?.parentSpanContext?.spanId).toBe(parent.span);
+      expect(span?.attributes).toMatchObject({ "gen_ai.system": "stub", "gen_ai.request.model": "m" });
+      // a long reply is cut to the bound (and an ellipsis)
+      expect(span?.attributes["synapse.reply"]).toBe(capture ? `${"x".repeat(4096)}…` : undefined);
+    }
   });
 });

@@ -20,6 +20,7 @@ import {
   llmRetries,
   llmTokens,
 } from "@synapse/shared/telemetry/metrics";
+import { capturedText, inSpan, markFailed, SpanKind } from "@synapse/shared/telemetry/tracing";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { loadCallContext } from "./agents.ts";
@@ -38,7 +39,8 @@ export interface LlmJobDeps {
   config: Pick<
     Config,
     "CONTEXT_MESSAGES" | "LLM_TIMEOUT_MS" | "LLM_MAX_RETRIES" | "OPENAI_ENDPOINTS" | "QUEUE_PREFIX"
-  >;
+  > &
+    Partial<Pick<Config, "OTEL_CAPTURE_CONTENT">>;
   pool: pg.Pool;
   /**
    * Publishes `token` frames: the connection the call's result is then added on, so that its tokens
@@ -175,73 +177,98 @@ export async function runLlmJob(
   const callStarted = performance.now();
   const observe = (outcome: "ok" | "error") =>
     llmCallDuration.observe({ ...labels, outcome }, (performance.now() - callStarted) / 1000);
-  const fail = (code: string, detail: string) => {
-    observe("error");
-    llmFailures.inc({ ...labels, code });
-    return llmError(code, detail);
-  };
-  for (let attempt = 1; ; attempt++) {
-    const started = Date.now();
-    const deadline = withDeadline(signal, deps.config.LLM_TIMEOUT_MS);
-    tokens.newAttempt();
-    try {
-      const model = factory({ agent, team, history: rows });
-      const reply = await streamOnce(model, messages, tools, deadline.signal, (d) => tokens.push(d));
-      // handed to Redis ahead of the result (same connection), in one write with it; their replies
-      // are not waited for
-      batchWrites(deps.redis);
-      void tokens.flush();
-      endReply("stored");
-      log.info(
-        {
-          provider,
-          model: agent.model,
-          llm_attempt: attempt,
-          ms: Date.now() - started,
-          input_tokens: reply.usage.input_tokens,
-          output_tokens: reply.usage.output_tokens,
-          tool_calls: reply.tool_calls.length,
-        },
-        "llm call done",
-      );
-      observe("ok");
-      llmTokens.inc({ ...labels, direction: "input" }, reply.usage.input_tokens);
-      llmTokens.inc({ ...labels, direction: "output" }, reply.usage.output_tokens);
-      return { kind: "llm", ok: true, ...base, ...reply };
-    } catch (err) {
-      // the attempt is over: its timer must not outlive it through the backoff
-      deadline.release();
-      await tokens.flush();
-      if (signal.aborted) throw new TurnCancelledError(job.turn_id);
-      const c = deadline.timedOut
-        ? classifyProviderError(new ProviderTimeoutError(provider, deps.config.LLM_TIMEOUT_MS), provider)
-        : classifyProviderError(err, provider);
-      log.warn(
-        {
-          provider,
-          model: agent.model,
-          llm_attempt: attempt,
-          ms: Date.now() - started,
-          status: c.status,
-          retryable: c.retryable,
-        },
-        "llm call failed",
-      );
-      if (!c.retryable || attempt >= attempts) {
-        // no message will have this id: its text must not be offered to sockets that join
-        endReply("failed");
-        return c.retryable
-          ? fail("provider_unavailable", `${c.detail} (after ${attempt} attempts)`)
-          : fail("provider_rejected", c.detail);
+  return inSpan(
+    `chat ${agent.model}`,
+    {
+      parent: job.trace,
+      kind: SpanKind.CLIENT,
+      attributes: {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": provider,
+        "gen_ai.request.model": agent.model,
+        "synapse.turn_id": job.turn_id,
+        "synapse.alias": job.alias,
+      },
+    },
+    async (span) => {
+      const fail = (code: string, detail: string) => {
+        observe("error");
+        llmFailures.inc({ ...labels, code });
+        markFailed(span, code);
+        return llmError(code, detail);
+      };
+      for (let attempt = 1; ; attempt++) {
+        const started = Date.now();
+        const deadline = withDeadline(signal, deps.config.LLM_TIMEOUT_MS);
+        tokens.newAttempt();
+        try {
+          const model = factory({ agent, team, history: rows });
+          const reply = await streamOnce(model, messages, tools, deadline.signal, (d) => tokens.push(d));
+          // handed to Redis ahead of the result (same connection), in one write with it; their replies
+          // are not waited for
+          batchWrites(deps.redis);
+          void tokens.flush();
+          endReply("stored");
+          log.info(
+            {
+              provider,
+              model: agent.model,
+              llm_attempt: attempt,
+              ms: Date.now() - started,
+              input_tokens: reply.usage.input_tokens,
+              output_tokens: reply.usage.output_tokens,
+              tool_calls: reply.tool_calls.length,
+            },
+            "llm call done",
+          );
+          observe("ok");
+          llmTokens.inc({ ...labels, direction: "input" }, reply.usage.input_tokens);
+          llmTokens.inc({ ...labels, direction: "output" }, reply.usage.output_tokens);
+          span.setAttributes({
+            "gen_ai.usage.input_tokens": reply.usage.input_tokens,
+            "gen_ai.usage.output_tokens": reply.usage.output_tokens,
+            "synapse.llm.attempts": attempt,
+          });
+          // the reply may hold personal data: only when asked for
+          if (deps.config.OTEL_CAPTURE_CONTENT)
+            span.setAttribute("synapse.reply", capturedText(reply.content));
+          return { kind: "llm", ok: true, ...base, ...reply };
+        } catch (err) {
+          // the attempt is over: its timer must not outlive it through the backoff
+          deadline.release();
+          await tokens.flush();
+          if (signal.aborted) throw new TurnCancelledError(job.turn_id);
+          const c = deadline.timedOut
+            ? classifyProviderError(new ProviderTimeoutError(provider, deps.config.LLM_TIMEOUT_MS), provider)
+            : classifyProviderError(err, provider);
+          log.warn(
+            {
+              provider,
+              model: agent.model,
+              llm_attempt: attempt,
+              ms: Date.now() - started,
+              status: c.status,
+              retryable: c.retryable,
+            },
+            "llm call failed",
+          );
+          if (!c.retryable || attempt >= attempts) {
+            // no message will have this id: its text must not be offered to sockets that join
+            endReply("failed");
+            return c.retryable
+              ? fail("provider_unavailable", `${c.detail} (after ${attempt} attempts)`)
+              : fail("provider_rejected", c.detail);
+          }
+          llmRetries.inc(labels);
+          try {
+            await sleep(backoffMs(attempt, c.retryAfterMs, deps.backoff), signal);
+          } catch {
+            throw new TurnCancelledError(job.turn_id);
+          }
+        } finally {
+          deadline.release();
+        }
       }
-      llmRetries.inc(labels);
-      try {
-        await sleep(backoffMs(attempt, c.retryAfterMs, deps.backoff), signal);
-      } catch {
-        throw new TurnCancelledError(job.turn_id);
-      }
-    } finally {
-      deadline.release();
-    }
-  }
+    },
+  );
 }

@@ -1,12 +1,13 @@
 import { type Config, type ExecutionResult, isToolName, type ToolJob } from "@synapse/shared";
 import { toolCallDuration, toolErrors } from "@synapse/shared/telemetry/metrics";
+import { capturedText, inSpan, markFailed } from "@synapse/shared/telemetry/tracing";
 import type pg from "pg";
 import { TurnCancelledError, turnGoneBeforeStart } from "./cancel.ts";
 import { runTool, type ToolOutcome } from "./tools/registry.ts";
 
 /** What a tool job needs. */
 export interface ToolJobDeps {
-  config: Pick<Config, "TAVILY_API_KEY" | "TAVILY_BASE_URL">;
+  config: Pick<Config, "TAVILY_API_KEY" | "TAVILY_BASE_URL"> & Partial<Pick<Config, "OTEL_CAPTURE_CONTENT">>;
   pool: pg.Pool;
   now?: () => Date;
 }
@@ -35,25 +36,42 @@ export async function runToolJob(
   const agentTools = rows[0]?.tools;
   if (signal.aborted || turnGoneBeforeStart(rows[0]?.turn_status ?? null, rows[0]?.group_exists ?? false))
     throw new TurnCancelledError(job.turn_id);
-  let outcome: ToolOutcome;
-  if (!agentTools) outcome = { content: `agent ${job.alias} no longer exists`, is_error: true };
-  else if (isToolName(name) && !agentTools.includes(name))
-    outcome = { content: `tool "${name}" is not available to ${job.alias}`, is_error: true };
-  else {
-    const started = performance.now();
-    try {
-      outcome = await runTool(name, args, { config: deps.config, signal, now: deps.now });
-    } catch (err) {
-      if (signal.aborted) throw new TurnCancelledError(job.turn_id);
-      throw err;
+  const attributes = {
+    "gen_ai.operation.name": "execute_tool",
+    "gen_ai.tool.name": name,
+    "gen_ai.tool.call.id": id,
+    "synapse.turn_id": job.turn_id,
+    "synapse.alias": job.alias,
+  };
+  const outcome = await inSpan(`execute_tool ${name}`, { parent: job.trace, attributes }, async (span) => {
+    let out: ToolOutcome;
+    if (!agentTools) out = { content: `agent ${job.alias} no longer exists`, is_error: true };
+    else if (isToolName(name) && !agentTools.includes(name))
+      out = { content: `tool "${name}" is not available to ${job.alias}`, is_error: true };
+    else {
+      const started = performance.now();
+      try {
+        out = await runTool(name, args, { config: deps.config, signal, now: deps.now });
+      } catch (err) {
+        if (signal.aborted) throw new TurnCancelledError(job.turn_id);
+        throw err;
+      }
+      const tool = isToolName(name) ? name : "unknown";
+      toolCallDuration.observe(
+        { tool, outcome: out.is_error ? "error" : "ok" },
+        (performance.now() - started) / 1000,
+      );
+      if (out.is_error) toolErrors.inc({ tool });
     }
-    const tool = isToolName(name) ? name : "unknown";
-    toolCallDuration.observe(
-      { tool, outcome: outcome.is_error ? "error" : "ok" },
-      (performance.now() - started) / 1000,
-    );
-    if (outcome.is_error) toolErrors.inc({ tool });
-  }
+    if (out.is_error) markFailed(span, "tool_error");
+    // arguments and output may hold personal data: only when asked for
+    if (deps.config.OTEL_CAPTURE_CONTENT)
+      span.setAttributes({
+        "gen_ai.tool.call.arguments": capturedText(JSON.stringify(args)),
+        "gen_ai.tool.call.result": capturedText(out.content),
+      });
+    return out;
+  });
   if (signal.aborted) throw new TurnCancelledError(job.turn_id);
   return {
     kind: "tool",

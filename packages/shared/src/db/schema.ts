@@ -147,6 +147,11 @@ export const turns = pgTable(
     startSeq: bigint("start_seq", { mode: "number" }),
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
     updatedAt: updatedAt(),
+    /**
+     * The W3C trace context of the request that began the turn, when tracing was on: a queued turn
+     * starts later, from an `advance` job, and its steps still join that request's trace.
+     */
+    trace: jsonb("trace").$type<Record<string, string>>(),
   },
   (t) => [
     // one running turn per group, enforced by the database itself

@@ -13,6 +13,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import { clip } from "../text.ts";
 
 /**
  * OpenTelemetry traces: one trace per turn, from the POST that began it through every orchestrator
@@ -104,6 +105,20 @@ export async function inSpan<T>(
       }
     },
   );
+}
+
+/** Longest text kept on a span when `OTEL_CAPTURE_CONTENT` is on: a reply can be pages long. */
+export const CAPTURED_CONTENT_CHARS = 4096;
+
+/** `text` as a span attribute when content is captured: cut to {@link CAPTURED_CONTENT_CHARS}. */
+export function capturedText(text: string): string {
+  return clip(text, CAPTURED_CONTENT_CHARS);
+}
+
+/** Marks `span` as failed without an exception: a call that returned an error result. */
+export function markFailed(span: Span, errorType: string): void {
+  span.setAttribute("error.type", errorType);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
 }
 
 export { SpanKind };

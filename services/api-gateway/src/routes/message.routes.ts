@@ -9,6 +9,7 @@ import {
   storeUserMessage,
   toMessage,
 } from "@synapse/shared";
+import { inSpan, SpanKind, traceCarrier } from "@synapse/shared/telemetry/tracing";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RouteContext } from "../deps.ts";
@@ -78,59 +79,77 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         response: { 202: messageSchema, ...authErrorResponses(404, 409, 429) },
       },
     },
-    async (req, reply) => {
-      const groupId = req.params.id;
-      const userId = req.userId;
-      const member = await pool.query<{ email: string }>(
-        `select u.email from group_participants gp join users u on u.id = gp.user_id
-          where gp.group_id = $1 and gp.user_id = $2`,
-        [groupId, userId],
-      );
-      const email = member.rows[0]?.email;
-      if (email === undefined) throw new NotFoundError("group");
-      await limits.messages.hit(userId);
+    async (req, reply) =>
+      // the turn keeps this span's context (turns.trace): every step and call of it joins this trace
+      inSpan(
+        "POST /groups/{id}/messages",
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            "http.request.method": "POST",
+            "http.route": "/groups/{id}/messages",
+            "synapse.group_id": req.params.id,
+          },
+        },
+        async (span) => {
+          const groupId = req.params.id;
+          const userId = req.userId;
+          const member = await pool.query<{ email: string }>(
+            `select u.email from group_participants gp join users u on u.id = gp.user_id
+            where gp.group_id = $1 and gp.user_id = $2`,
+            [groupId, userId],
+          );
+          const email = member.rows[0]?.email;
+          if (email === undefined) throw new NotFoundError("group");
+          await limits.messages.hit(userId);
 
-      const key = req.headers["idempotency-key"];
-      if (key !== undefined) {
-        const first = await byIdempotencyKey(userId, key);
-        if (first) return reply.code(202).send(replay(first, groupId));
-      }
+          const key = req.headers["idempotency-key"];
+          if (key !== undefined) {
+            const first = await byIdempotencyKey(userId, key);
+            if (first) return reply.code(202).send(replay(first, groupId));
+          }
 
-      let message: Message;
-      try {
-        message = await storeUserMessage(pool, {
-          group_id: groupId,
-          user_id: userId,
-          sender_alias: email,
-          content: req.body.content,
-          idempotency_key: key ?? null,
-        });
-      } catch (err) {
-        // two posts with one key raced: the loser answers with the winner's message
-        if (key !== undefined && pgCode(err) === "23505") {
-          const first = await byIdempotencyKey(userId, key);
-          if (first) return reply.code(202).send(replay(first, groupId));
-        }
-        // a group deleted while this post waited for its row: storeUserMessage finds no group row to
-        // take a seq from and throws NotFoundError (not checked up front: a share lock on the group
-        // row would make every post contend)
-        throw err;
-      }
+          let message: Message;
+          try {
+            message = await storeUserMessage(pool, {
+              group_id: groupId,
+              user_id: userId,
+              sender_alias: email,
+              content: req.body.content,
+              idempotency_key: key ?? null,
+              trace: traceCarrier(),
+            });
+          } catch (err) {
+            // two posts with one key raced: the loser answers with the winner's message
+            if (key !== undefined && pgCode(err) === "23505") {
+              const first = await byIdempotencyKey(userId, key);
+              if (first) return reply.code(202).send(replay(first, groupId));
+            }
+            // a group deleted while this post waited for its row: storeUserMessage finds no group row to
+            // take a seq from and throws NotFoundError (not checked up front: a share lock on the group
+            // row would make every post contend)
+            throw err;
+          }
 
-      // after commit. The message is stored: a failure here must not turn into an error the client
-      // would retry (the orchestrator's sweep starts queued turns; a WebSocket `after` read recovers it)
-      try {
-        await publishFrame(redis, config.QUEUE_PREFIX, groupId, { type: "message", message });
-      } catch (err) {
-        logger.warn({ err, group_id: groupId, message_id: message.id }, "publishing a message failed");
-      }
-      try {
-        await orchestratorQueue.add("advance", { group_id: groupId });
-      } catch (err) {
-        logger.warn({ err, group_id: groupId, turn_id: message.turn_id }, "enqueuing a turn failed");
-      }
-      return reply.code(202).send(message);
-    },
+          // after commit. The message is stored: a failure here must not turn into an error the client
+          // would retry (the orchestrator's sweep starts queued turns; a WebSocket `after` read recovers it)
+          try {
+            await publishFrame(redis, config.QUEUE_PREFIX, groupId, { type: "message", message });
+          } catch (err) {
+            logger.warn({ err, group_id: groupId, message_id: message.id }, "publishing a message failed");
+          }
+          try {
+            await orchestratorQueue.add("advance", { group_id: groupId });
+          } catch (err) {
+            logger.warn({ err, group_id: groupId, turn_id: message.turn_id }, "enqueuing a turn failed");
+          }
+          span.setAttributes({
+            "synapse.turn_id": message.turn_id ?? undefined,
+            "http.response.status_code": 202,
+          });
+          return reply.code(202).send(message);
+        },
+      ),
   );
 
   app.get(

@@ -11,6 +11,7 @@ import {
   toMessage,
 } from "@synapse/shared";
 import { recordTurnEnded, turnsStarted } from "@synapse/shared/telemetry/metrics";
+import { type TraceCarrier, traceCarrier } from "@synapse/shared/telemetry/tracing";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -235,16 +236,21 @@ async function announce(
     case "agent.finished":
       frames.publish({ type: "agent.finished", ...ids, alias: effect.alias });
       return;
-    case "dispatch":
+    case "dispatch": {
       for (const call of effect.calls)
         if (call.kind === "llm") frames.publish({ type: "agent.started", ...ids, alias: call.alias });
+      // the step's span (lifecycle.ts runs the graph in it): each call's span is its child
+      const trace = traceCarrier();
       if (effect.calls.length === 1) {
         // one job: a plain add (addBulk wraps even one job in MULTI/EXEC)
-        const job = executionJob(turn, effect.calls[0]!, untilSeq);
+        const job = executionJob(turn, effect.calls[0]!, untilSeq, trace);
         await deps.executionQueue.add(job.name, job.data, job.opts);
       } else
-        await deps.executionQueue.addBulk(effect.calls.map((call) => executionJob(turn, call, untilSeq)));
+        await deps.executionQueue.addBulk(
+          effect.calls.map((call) => executionJob(turn, call, untilSeq, trace)),
+        );
       return;
+    }
     case "progress":
       return;
     case "end":
@@ -254,7 +260,7 @@ async function announce(
   }
 }
 
-function executionJob(turn: TurnState, call: Dispatch, untilSeq: number) {
+function executionJob(turn: TurnState, call: Dispatch, untilSeq: number, trace: TraceCarrier | undefined) {
   const base = {
     group_id: turn.group_id,
     turn_id: turn.turn_id,
@@ -262,6 +268,8 @@ function executionJob(turn: TurnState, call: Dispatch, untilSeq: number) {
     agent_id: call.agent_id,
     alias: call.alias,
     message_id: call.dispatch_id,
+    // only when tracing: job data stays as it was otherwise
+    ...(trace && { trace }),
   };
   if (call.kind === "llm")
     return {

@@ -8,12 +8,13 @@ import {
   uuidLiteral,
   withGroupLock,
 } from "@synapse/shared";
+import { inSpan, type TraceCarrier } from "@synapse/shared/telemetry/tracing";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { GraphStore } from "../graph/checkpointer.ts";
 import { readTurnState, runTurnStep, type TurnGraph } from "../graph/graph.ts";
 import { noticeId } from "../graph/ids.ts";
-import type { AgentRef, TurnState } from "../graph/state.ts";
+import type { AgentRef, TurnEvent, TurnState } from "../graph/state.ts";
 import { ResultNotReadyError } from "./errors.ts";
 import { KeyedMutex } from "./group-mutex.ts";
 
@@ -34,6 +35,8 @@ interface TurnRow {
   status?: string;
   content?: string | null;
   agents?: AgentRef[];
+  /** The trace context of the request that began the turn (null when tracing was off). */
+  trace?: TraceCarrier | null;
 }
 
 /** What one job under the group lock carries to its commit. */
@@ -50,7 +53,7 @@ interface JobContext {
 const uuid = uuidLiteral;
 
 /** Columns of a turn to start: its message's content and the group's agents come along. */
-const START_COLUMNS = `t.id, t.status, t.message_id, m.content,
+const START_COLUMNS = `t.id, t.status, t.message_id, t.trace, m.content,
   (select coalesce(json_agg(json_build_object('id', a.id, 'alias', a.alias, 'is_orchestrator', a.is_orchestrator)
                             order by a.created_at, a.id), '[]'::json)
      from agents a where a.group_id = t.group_id) as agents`;
@@ -88,7 +91,7 @@ function lifecycleStatements(latest: ((threadIdSql: string) => string) | undefin
   const statements = {
     turnRow: new SqlStatement(
       "synapse_turn_row",
-      "select status, reason, message_id from turns where id = $1 and group_id = $2",
+      "select status, reason, message_id, trace from turns where id = $1 and group_id = $2",
       ["uuid", "uuid"],
     ),
     checkpoint: latest && new SqlStatement("synapse_turn_checkpoint", latest("$1"), ["text"]),
@@ -161,7 +164,7 @@ export class TurnRunner {
         ctx.primed.push(turnId);
       }
       const row = turnRow?.rows[0] as
-        | { status: string; reason: string | null; message_id: string }
+        | { status: string; reason: string | null; message_id: string; trace: TraceCarrier | null }
         | undefined;
       const event = { type: "result", dispatch_id: job.dispatch_id, result: job.result } as const;
       if (row?.status !== "running") {
@@ -172,7 +175,7 @@ export class TurnRunner {
             { group_id: groupId, turn_id: turnId },
             "finishing the step that ended the turn",
           );
-          await runTurnStep(this.deps.graph, turnId, event);
+          await this.#step(groupId, turnId, row.trace, event);
         } else
           this.deps.logger.debug(
             { group_id: groupId, turn_id: turnId, dispatch_id: job.dispatch_id },
@@ -181,11 +184,15 @@ export class TurnRunner {
         const next = await this.#next(client, groupId, row ? [turnId] : [], true, ctx);
         return this.#startFrom(client, groupId, next, ctx);
       }
-      let turn = await runTurnStep(this.deps.graph, turnId, event);
+      let turn = await this.#step(groupId, turnId, row.trace, event);
       if (!turn) {
         // the turn's start was lost (its step failed after dispatching): replay it, then this result
-        turn = await this.#start(client, groupId, { id: turnId, message_id: row.message_id });
-        if (turn && !turn.ended) turn = await runTurnStep(this.deps.graph, turnId, event);
+        turn = await this.#start(client, groupId, {
+          id: turnId,
+          message_id: row.message_id,
+          trace: row.trace,
+        });
+        if (turn && !turn.ended) turn = await this.#step(groupId, turnId, row.trace, event);
       }
       if (turn && !Object.hasOwn(turn.pending, job.dispatch_id) && !turn.handled.includes(job.dispatch_id))
         throw new ResultNotReadyError(job.dispatch_id);
@@ -343,7 +350,7 @@ export class TurnRunner {
       agents = list.rows;
     }
     this.deps.logger.info({ group_id: groupId, turn_id: row.id }, "turn starting");
-    return runTurnStep(this.deps.graph, row.id, {
+    return this.#step(groupId, row.id, row.trace, {
       type: "start",
       turn_id: row.id,
       group_id: groupId,
@@ -351,5 +358,24 @@ export class TurnRunner {
       agents,
       max_steps: this.deps.maxSteps,
     });
+  }
+
+  /**
+   * Runs one graph step of a turn in a `turn.step` span, child of the request that began the turn
+   * (`trace`, read with the turn row): the jobs the step adds carry this span on (effects.ts).
+   */
+  #step(groupId: string, turnId: string, trace: TraceCarrier | null | undefined, event: TurnEvent) {
+    const attributes = {
+      "synapse.group_id": groupId,
+      "synapse.turn_id": turnId,
+      "synapse.event": event.type,
+      ...(event.type === "result" && {
+        "synapse.dispatch_id": event.dispatch_id,
+        "synapse.result": event.result.kind,
+      }),
+    };
+    return inSpan("turn.step", { parent: trace, attributes }, () =>
+      runTurnStep(this.deps.graph, turnId, event),
+    );
   }
 }
