@@ -28,8 +28,12 @@ let stack: Stack;
 let db: pg.Pool;
 const children: ReturnType<typeof spawnService>[] = [];
 
+/**
+ * Not `ephemeral`: its `synchronous_commit=off` acknowledges a commit before its WAL is written, so
+ * `pg_ctl stop -m immediate` would lose the last commits (a step that dispatched a call) for good.
+ */
 async function startPg(port?: number): Promise<LocalServer> {
-  return startPostgres({ dataDir: path.join(dir, "pg"), ephemeral: true, port });
+  return startPostgres({ dataDir: path.join(dir, "pg"), port });
 }
 
 async function startRedisAof(port?: number): Promise<LocalServer> {
