@@ -126,7 +126,11 @@ async function waitFor(
 export interface PostgresOptions {
   dataDir: string;
   port?: number;
-  /** Trade durability for speed (tests): fsync and synchronous_commit off. */
+  /**
+   * Trade durability for speed (tests): fsync and synchronous_commit off. A commit is then
+   * acknowledged before it is written, so a server killed (`pg_ctl stop -m immediate`) loses the
+   * last ones: a test that kills PostgreSQL must not use it.
+   */
   ephemeral?: boolean;
   database?: string;
   /** Own process group, so a terminal's Ctrl-C reaches only the launcher, which stops it last. */
