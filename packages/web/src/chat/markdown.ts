@@ -70,10 +70,11 @@ let hljs: Promise<HLJSApi> | undefined;
 
 /** Colours the code blocks under `el` (highlight.js reads their text and escapes it itself). */
 export async function highlightIn(el: HTMLElement): Promise<void> {
-  const blocks = el.querySelectorAll<HTMLElement>("pre code:not([data-highlighted])");
-  if (blocks.length === 0) return;
+  const pending = "pre code:not([data-highlighted])";
+  if (!el.querySelector(pending)) return;
   hljs ??= import("highlight.js/lib/common").then((m) => m.default);
   const api = await hljs;
-  for (const code of blocks)
-    if (code.isConnected && code.textContent!.length < 20_000) api.highlightElement(code);
+  // read the blocks again: the element's HTML may have been replaced while highlight.js loaded
+  for (const code of el.querySelectorAll<HTMLElement>(pending))
+    if (code.textContent!.length < 20_000) api.highlightElement(code);
 }

@@ -12,10 +12,11 @@ const MARKERS = /TASK_COMPLETE|\[MESSAGE_END\]/g;
 function Markdown({ source }: { source: string }) {
   const ref = useRef<HTMLDivElement>(null);
   const html = renderMarkdown(source);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: new HTML means new code blocks to colour
+  // after every render, not only when the HTML string changes: React may have put the HTML back
+  // (a remount) with its code blocks uncoloured; a render with nothing to colour costs one query
   useEffect(() => {
     if (ref.current) void highlightIn(ref.current);
-  }, [html]);
+  });
   // biome-ignore lint/security/noDangerouslySetInnerHtml: the HTML is escaped and sanitised by renderMarkdown
   return <div ref={ref} className="md" dangerouslySetInnerHTML={{ __html: html }} />;
 }
