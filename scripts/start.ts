@@ -3,7 +3,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { ConfigError, createPool, loadConfigOrExit, migrateUp, redactUrl } from "@synapse/shared";
 import { type LocalServer, persistentCluster, startPostgres, startRedis } from "./lib/local-services.ts";
-import { serviceArgs } from "./lib/service-process.ts";
+import { localMetricsPorts, serviceArgs } from "./lib/service-process.ts";
 import { clearStackState, writeStackState } from "./lib/stack-state.ts";
 import { buildWeb, webBuildIsStale } from "./lib/web-build.ts";
 
@@ -148,10 +148,19 @@ try {
     REDIS_URL: redisUrl,
     ...(process.stdout.isTTY && !process.env.LOG_FORMAT ? { LOG_FORMAT: "pretty" } : {}),
   };
-  for (const s of SERVICES) run(s, env);
+  const metrics = localMetricsPorts(config.METRICS_PORT);
+  for (const s of SERVICES) {
+    const port = s.name === "gateway" ? undefined : metrics?.[s.name];
+    run(s, port === undefined ? env : { ...env, METRICS_PORT: String(port) });
+  }
   if (await waitHealthy(apiUrl, 60_000)) {
     say(`API ready at ${apiUrl}  (docs: ${apiUrl}/docs; Ctrl-C stops everything)`);
     say(`open ${apiUrl}/ in a browser for the app`);
+    say(
+      metrics
+        ? `metrics: ${apiUrl}/metrics, orchestrator http://${host}:${metrics.orchestrator}/metrics, worker http://${host}:${metrics.worker}/metrics`
+        : `metrics: ${apiUrl}/metrics (set METRICS_PORT for the orchestrator's and the worker's)`,
+    );
   } else if (!stopping) {
     say(`the gateway did not answer ${apiUrl}/health within 60 s`);
   }

@@ -37,3 +37,14 @@ export function serviceNodeArgs(service: ServiceName): string[] {
 export function serviceArgs(service: ServiceName): string[] {
   return [...serviceNodeArgs(service), serviceMain(service)];
 }
+
+/**
+ * The metrics port of each service of one machine's stack (`npm start`), from `METRICS_PORT`: the
+ * orchestrator takes it and the worker the next one, as two processes cannot listen on one port.
+ * The gateway serves `/metrics` on its own port. Undefined when `METRICS_PORT` is unset.
+ */
+export function localMetricsPorts(
+  metricsPort: number | undefined,
+): { orchestrator: number; worker: number } | undefined {
+  return metricsPort === undefined ? undefined : { orchestrator: metricsPort, worker: metricsPort + 1 };
+}
