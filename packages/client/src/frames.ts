@@ -22,6 +22,8 @@ export interface TurnEndedFrame {
   group_id: string;
   turn_id: string;
   reason: TurnEndReason;
+  /** With reason `cancelled`: the id of the user who cancelled it, when a person did. */
+  cancelled_by?: string;
 }
 
 export interface AgentFrame {

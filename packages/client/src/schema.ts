@@ -510,6 +510,8 @@ export interface components {
             name: string;
         };
         Turn: {
+            /** @description With reason `cancelled`: the user who cancelled the turn */
+            cancelled_by: string | null;
             ended_at: string | null;
             /** Format: uuid */
             id: string;
@@ -554,6 +556,8 @@ export interface components {
             status: "ended";
         };
         TurnInput: {
+            /** @description With reason `cancelled`: the user who cancelled the turn */
+            cancelled_by: string | null;
             ended_at: string | null;
             /** Format: uuid */
             id: string;

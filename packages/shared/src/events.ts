@@ -8,7 +8,14 @@ export type TurnStatus = "queued" | "running" | "ended";
 export type ServerFrame =
   | { type: "message"; message: Message }
   | { type: "turn.started"; group_id: string; turn_id: string; message_id: string }
-  | { type: "turn.ended"; group_id: string; turn_id: string; reason: TurnEndReason }
+  | {
+      type: "turn.ended";
+      group_id: string;
+      turn_id: string;
+      reason: TurnEndReason;
+      /** With reason `cancelled`: the user who cancelled it, when a person did. */
+      cancelled_by?: string;
+    }
   | { type: "agent.started"; group_id: string; turn_id: string; alias: string }
   | { type: "agent.finished"; group_id: string; turn_id: string; alias: string }
   | { type: "token"; group_id: string; turn_id: string; alias: string; message_id: string; delta: string }

@@ -61,18 +61,20 @@ export async function withGroupLock<T>(
 
 /**
  * Marks a turn ended unless it already was; returns its group id, or undefined when it had ended
- * before (nothing written). Publishes nothing: inside a transaction, publish after the commit.
+ * before (nothing written). `cancelledBy`: the user who cancelled it. Publishes nothing: inside a
+ * transaction, publish after the commit.
  */
 export async function markTurnEnded(
   db: pg.Pool | pg.PoolClient,
   turnId: string,
   reason: TurnEndReason,
+  cancelledBy?: string,
 ): Promise<string | undefined> {
   const { rows } = await db.query<{ group_id: string; steps: number; ran_s: number | null }>(
-    `update turns set status = 'ended', reason = $2, ended_at = now(), updated_at = now()
+    `update turns set status = 'ended', reason = $2, cancelled_by = $3, ended_at = now(), updated_at = now()
       where id = $1 and status <> 'ended'
       returning group_id, steps, extract(epoch from ended_at - started_at)::float8 as ran_s`,
-    [turnId, reason],
+    [turnId, reason, cancelledBy ?? null],
   );
   const row = rows[0];
   if (row) recordTurnEnded(reason, row.steps, row.ran_s);
@@ -115,14 +117,14 @@ export function controlChannel(prefix: string): string {
  * Tells every process that a turn is cancelled: the key for late starters, the control channel
  * for in-flight calls, and the group channel so gateways drop any frame of the turn sent after it.
  * With `ended` (the cancel has just ended the turn, committed), its `turn.ended` goes first, in the
- * same transaction.
+ * same transaction, naming `by`, the user who cancelled it.
  */
 export async function announceCancel(
   redis: Redis,
   prefix: string,
   groupId: string,
   turnId: string,
-  opts: { ended?: boolean } = {},
+  opts: { ended?: boolean; by?: string } = {},
 ): Promise<void> {
   const tx = redis.multi();
   if (opts.ended)
@@ -133,6 +135,7 @@ export async function announceCancel(
         group_id: groupId,
         turn_id: turnId,
         reason: "cancelled",
+        ...(opts.by ? { cancelled_by: opts.by } : {}),
       } satisfies GroupFrame),
     );
   await tx

@@ -146,6 +146,8 @@ export const turns = pgTable(
      */
     startSeq: bigint("start_seq", { mode: "number" }),
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
+    /** Who cancelled the turn; null unless a person did (and after that person's account is gone). */
+    cancelledBy: uuid("cancelled_by").references(() => users.id, { onDelete: "set null" }),
     updatedAt: updatedAt(),
     /**
      * The W3C trace context of the request that began the turn, when tracing was on: a queued turn

@@ -35,6 +35,7 @@ describe("GET /groups/{id}/turns/{turn_id}", () => {
       message_id: messageId,
       started_at: null,
       ended_at: null,
+      cancelled_by: null,
       usage: { input_tokens: 0, output_tokens: 0, by_agent: {} },
     });
     const usage = {
@@ -87,7 +88,13 @@ describe("POST /groups/{id}/turns/{turn_id}/cancel", () => {
       await expect.poll(() => frames.length).toBe(3);
       const onGroup = frames.filter((f) => f.channel.endsWith(g.id)).map((f) => f.frame);
       expect(onGroup).toEqual([
-        { type: "turn.ended", group_id: g.id, turn_id: turnId, reason: "cancelled" },
+        {
+          type: "turn.ended",
+          group_id: g.id,
+          turn_id: turnId,
+          reason: "cancelled",
+          cancelled_by: participant.id,
+        },
         { type: "_turn.cancelled", group_id: g.id, turn_id: turnId },
       ]);
     } finally {
@@ -99,14 +106,19 @@ describe("POST /groups/{id}/turns/{turn_id}/cancel", () => {
     ]);
     expect(rows[0]).toMatchObject({ status: "ended", reason: "cancelled" });
     expect(rows[0].ended_at).not.toBeNull();
+    // the canceller is kept, for clients that load the turn later
+    const turn = await gw.call("GET", `/groups/${g.id}/turns/${turnId}`, { token: owner.token });
+    expect(turn.json()).toMatchObject({ reason: "cancelled", cancelled_by: participant.id });
     const advanceAfter = (await gw.queue.getJobs(["waiting", "delayed", "prioritized"])).filter(
       (j) => j.name === "advance" && j.data.group_id === g.id,
     ).length;
     expect(advanceAfter).toBe(advanceBefore + 1);
 
-    // cancelling again is a no-op
+    // cancelling again is a no-op: the first canceller stays
     const again = await gw.call("POST", `/groups/${g.id}/turns/${turnId}/cancel`, { token: owner.token });
     expect(again.statusCode).toBe(202);
+    const still = await gw.call("GET", `/groups/${g.id}/turns/${turnId}`, { token: owner.token });
+    expect(still.json().cancelled_by).toBe(participant.id);
   });
 
   it("a queued turn can be cancelled too; a turn that ended otherwise is 409 turn_ended", async () => {

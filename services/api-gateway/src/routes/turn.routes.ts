@@ -28,6 +28,7 @@ const turnSchema = z
     message_id: id().describe("The message that began the turn"),
     started_at: z.string().nullable(),
     ended_at: z.string().nullable(),
+    cancelled_by: id().nullable().describe("With reason `cancelled`: the user who cancelled the turn"),
     usage: z.object({
       ...counts,
       by_agent: z.record(z.string(), z.object({ ...counts, calls: z.number().int() })),
@@ -47,6 +48,7 @@ interface TurnRow {
   message_id: string;
   started_at: Date | null;
   ended_at: Date | null;
+  cancelled_by: string | null;
   usage: { input_tokens?: number; output_tokens?: number; by_agent?: Record<string, unknown> } | null;
 }
 
@@ -62,6 +64,7 @@ function toTurn(r: TurnRow): z.output<typeof turnSchema> {
     message_id: r.message_id,
     started_at: r.started_at?.toISOString() ?? null,
     ended_at: r.ended_at?.toISOString() ?? null,
+    cancelled_by: r.cancelled_by,
     usage: {
       input_tokens: usage.input_tokens ?? 0,
       output_tokens: usage.output_tokens ?? 0,
@@ -91,7 +94,7 @@ export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
     async (req) => {
       await requireRole(pool, req.params.id, req.userId);
       const { rows } = await pool.query<TurnRow>(
-        `select id, status, reason, steps, message_id, started_at, ended_at, usage
+        `select id, status, reason, steps, message_id, started_at, ended_at, cancelled_by, usage
            from turns where id = $1 and group_id = $2`,
         [req.params.turn_id, req.params.id],
       );
@@ -132,7 +135,7 @@ export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
             throw new ConflictError("turn_ended", `the turn has already ended (${turn.reason})`);
           }
           // the frame goes out after the commit
-          await markTurnEnded(client, turnId, "cancelled");
+          await markTurnEnded(client, turnId, "cancelled", req.userId);
           return true;
         },
         { reads: [read] },
@@ -141,7 +144,7 @@ export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
         try {
           // turn.ended first, in the same transaction: after `_turn.cancelled` gateways forward
           // nothing more of the turn
-          await announceCancel(redis, prefix, groupId, turnId, { ended: true });
+          await announceCancel(redis, prefix, groupId, turnId, { ended: true, by: req.userId });
           await orchestratorQueue.add("advance", { group_id: groupId });
         } catch (err) {
           logger.error(

@@ -7,7 +7,7 @@ Authenticate with \`?token=<jwt>\`, the \`Authorization\` header or the subproto
 \`?after=<seq>\` first replays every stored message with a greater seq, then goes live.
 
 Server frames (JSON, each with \`type\`): \`message\` \`{message}\`; \`turn.started\`
-\`{group_id, turn_id, message_id}\`; \`turn.ended\` \`{group_id, turn_id, reason}\`; \`agent.started\` /
+\`{group_id, turn_id, message_id}\`; \`turn.ended\` \`{group_id, turn_id, reason, cancelled_by?}\` (\`cancelled_by\`: the user who cancelled it); \`agent.started\` /
 \`agent.finished\` \`{group_id, turn_id, alias}\`; \`token\` \`{group_id, turn_id, alias, message_id, delta}\`;
 \`partial\` \`{group_id, turn_id, alias, message_id, text}\`.
 

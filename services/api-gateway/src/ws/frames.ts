@@ -141,7 +141,15 @@ export function parseGroupFrame(raw: string, groupId: string): ParsedGroupFrame 
         : { kind: "invalid", reason: "no message_id" };
     case "turn.ended":
       return typeof o.reason === "string" && END_REASONS.has(o.reason as TurnEndReason)
-        ? { kind: "server", frame: { type, ...base, reason: o.reason as TurnEndReason } }
+        ? {
+            kind: "server",
+            frame: {
+              type,
+              ...base,
+              reason: o.reason as TurnEndReason,
+              ...(typeof o.cancelled_by === "string" ? { cancelled_by: o.cancelled_by } : {}),
+            },
+          }
         : { kind: "invalid", reason: "bad reason" };
     case "agent.started":
     case "agent.finished":

@@ -331,8 +331,8 @@ export class Hub {
       if (t.reason === "cancelled") g.turns.markCancelled(t.id);
       if (!seen && t.started_since)
         this.announceTurn(g, { type: "turn.started", ...ids, message_id: t.message_id });
-      if (t.status === "ended")
-        this.announceTurn(g, { type: "turn.ended", ...ids, reason: t.reason ?? "error" });
+      const end = { reason: t.reason ?? "error", cancelled_by: t.cancelled_by } as const;
+      if (t.status === "ended") this.announceTurn(g, { type: "turn.ended", ...ids, ...end });
     }
     // then the text so far of the running turn's replies (should this fail, their messages repair it)
     const replies = await this.turnState(g.id).then(

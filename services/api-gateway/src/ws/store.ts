@@ -46,6 +46,8 @@ export interface TurnRow {
   message_id: string;
   status: "running" | "ended";
   reason: TurnEndReason | null;
+  /** who cancelled it, when a person did */
+  cancelled_by?: string;
   /** it started since the time asked for */
   started_since: boolean;
 }
@@ -55,14 +57,15 @@ export interface TurnRow {
  * less a margin for the database's), oldest first: what a subscriber away since then missed.
  */
 export async function readRecentTurns(db: pg.Pool, groupId: string, since: number): Promise<TurnRow[]> {
-  const { rows } = await db.query<TurnRow>(
-    `select id, message_id, status, reason, coalesce(started_at >= s.t, false) as started_since
+  const { rows } = await db.query<Omit<TurnRow, "cancelled_by"> & { cancelled_by: string | null }>(
+    `select id, message_id, status, reason, cancelled_by, coalesce(started_at >= s.t, false) as started_since
        from turns, (select to_timestamp($2::float8 / 1000) as t) s
       where group_id = $1 and (started_at >= s.t or ended_at >= s.t)
       order by message_seq`,
     [groupId, since - 5000],
   );
-  return rows;
+  // left out of the frame rather than sent as null
+  return rows.map(({ cancelled_by, ...t }) => (cancelled_by ? { ...t, cancelled_by } : t));
 }
 
 /** The group's running turn, if any, and which of `messageIds` are stored messages of the group. */
