@@ -1,4 +1,4 @@
-import { useMemo } from "react";
+import { useCallback, useMemo } from "react";
 import { linkTo } from "../lib/router.ts";
 import { getSession } from "../lib/session.ts";
 import { Composer } from "./composer.tsx";
@@ -12,6 +12,12 @@ export function ChatPage({ groupId }: { groupId: string }) {
   const aliases = useMemo(() => chat.group?.members.map((m) => m.alias) ?? [], [chat.group]);
   const email = getSession()?.email;
   const userId = chat.group?.participants.find((p) => p.email === email)?.user_id;
+  const participants = chat.group?.participants;
+  const nameOf = useCallback(
+    (id: string) =>
+      id === userId ? "you" : (participants?.find((p) => p.user_id === id)?.email ?? "a former participant"),
+    [userId, participants],
+  );
   return (
     <main className="chat">
       <div className="chat-head">
@@ -21,7 +27,12 @@ export function ChatPage({ groupId }: { groupId: string }) {
           Settings
         </a>
       </div>
-      <TurnBar state={chat.state} connection={chat.connection} onStop={(id) => void chat.cancel(id)} />
+      <TurnBar
+        state={chat.state}
+        connection={chat.connection}
+        onStop={(id) => void chat.cancel(id)}
+        nameOf={nameOf}
+      />
       <MessageList state={chat.state} userId={userId} onNearTop={() => void chat.loadOlder()} />
       {chat.error ? (
         <p className="error" role="alert">

@@ -105,6 +105,26 @@ describe("chatReducer", () => {
     expect(late).toEqual(s);
   });
 
+  it("keeps who cancelled a turn, from its turn.ended or from the turn's status", () => {
+    let s = run(frame({ type: "turn.started", group_id: G, turn_id: "t1", message_id: "m1" }));
+    s = chatReducer(
+      s,
+      frame({ type: "turn.ended", group_id: G, turn_id: "t1", reason: "cancelled", cancelled_by: "u2" }),
+    );
+    expect(s.turns.t1).toMatchObject({ status: "ended", reason: "cancelled", stoppedBy: "u2" });
+    // Stop pressed here, but another person's cancel won: the server's word stands
+    s = chatReducer(s, frame({ type: "turn.started", group_id: G, turn_id: "t2", message_id: "m2" }));
+    s = chatReducer(s, { type: "cancelling", turn_id: "t2", by: "you" });
+    s = chatReducer(s, {
+      type: "turn.status",
+      turn_id: "t2",
+      status: "ended",
+      reason: "cancelled",
+      cancelled_by: "u3",
+    });
+    expect(s.turns.t2).toMatchObject({ status: "ended", stoppedBy: "u3" });
+  });
+
   it("marks a message posted during a running turn as queued until its turn starts", () => {
     let s = run(frame({ type: "turn.started", group_id: G, turn_id: "t1", message_id: "m1" }));
     s = chatReducer(s, { type: "posted", message: msg(2, { turn_id: "t2", sender_type: "user" }) });

@@ -10,7 +10,7 @@ import type { Message, TurnEndReason } from "../lib/types.ts";
 export type ChatFrame =
   | { type: "message"; message: Message }
   | { type: "turn.started"; group_id: string; turn_id: string; message_id: string }
-  | { type: "turn.ended"; group_id: string; turn_id: string; reason: TurnEndReason }
+  | { type: "turn.ended"; group_id: string; turn_id: string; reason: TurnEndReason; cancelled_by?: string }
   | { type: "agent.started" | "agent.finished"; group_id: string; turn_id: string; alias: string }
   | { type: "token"; group_id: string; turn_id: string; alias: string; message_id: string; delta: string }
   | { type: "partial"; group_id: string; turn_id: string; alias: string; message_id: string; text: string };
@@ -36,7 +36,7 @@ export interface TurnState {
   working: string[];
   /** Stop was pressed here; shown until `turn.ended` arrives. */
   cancelling?: boolean;
-  /** Who pressed Stop, when known to this page. */
+  /** Who stopped it: the canceller's user id as the server tells it, or `you` when Stop was pressed here. */
   stoppedBy?: string;
   usage?: Usage;
 }
@@ -70,6 +70,7 @@ export type ChatAction =
       status: TurnState["status"];
       reason?: TurnEndReason;
       usage?: Usage;
+      cancelled_by?: string;
     }
   | { type: "cancelling"; turn_id: string; by: string };
 
@@ -134,13 +135,18 @@ function stream(
 }
 
 /** Ends a turn: its streams that never got a final message are dropped (cancelled or failed). */
-function endTurn(s: ChatState, turnId: string, reason: TurnEndReason | undefined, usage?: Usage): ChatState {
+function endTurn(
+  s: ChatState,
+  turnId: string,
+  end: { reason?: TurnEndReason | undefined; usage?: Usage | undefined; cancelled_by?: string | undefined },
+): ChatState {
   let next = setTurn(s, turnId, {
     status: "ended",
     working: [],
     cancelling: false,
-    ...(reason ? { reason } : {}),
-    ...(usage ? { usage } : {}),
+    ...(end.reason ? { reason: end.reason } : {}),
+    ...(end.usage ? { usage: end.usage } : {}),
+    ...(end.cancelled_by ? { stoppedBy: end.cancelled_by } : {}),
   });
   const orphans = next.streamOrder.filter((id) => next.streams[id]?.turn_id === turnId);
   if (orphans.length > 0) {
@@ -166,7 +172,7 @@ function onFrame(s: ChatState, f: ChatFrame): ChatState {
       return { ...setTurn(s, f.turn_id, { status: "running" }), running: f.turn_id };
     }
     case "turn.ended":
-      return endTurn(s, f.turn_id, f.reason);
+      return endTurn(s, f.turn_id, f);
     case "agent.started":
     case "agent.finished": {
       const t = s.turns[f.turn_id];
@@ -197,7 +203,7 @@ export function chatReducer(s: ChatState, a: ChatAction): ChatState {
       return next.running && next.running !== t ? setTurn(next, t, { status: "queued" }) : next;
     }
     case "turn.status": {
-      if (a.status === "ended") return endTurn(s, a.turn_id, a.reason, a.usage);
+      if (a.status === "ended") return endTurn(s, a.turn_id, a);
       const prev = s.turns[a.turn_id];
       if (prev?.status === "ended") return s;
       const next = setTurn(s, a.turn_id, { status: a.status });

@@ -21,6 +21,8 @@ export function TurnBar(props: {
   state: ChatState;
   connection: ConnectionState;
   onStop: (turnId: string) => void;
+  /** The name to show for a user id (`you` for the reader). */
+  nameOf: (userId: string) => string;
 }) {
   const { state } = props;
   const running = state.running ? state.turns[state.running] : undefined;
@@ -44,7 +46,7 @@ export function TurnBar(props: {
           <>
             Turn{" "}
             {ended.reason === "cancelled" && ended.stoppedBy
-              ? `stopped by ${ended.stoppedBy}`
+              ? `stopped by ${ended.stoppedBy === "you" ? "you" : props.nameOf(ended.stoppedBy)}`
               : (REASONS[ended.reason ?? ""] ?? "ended")}
             {ended.usage ? ` · ${ended.usage.input_tokens} tokens in, ${ended.usage.output_tokens} out` : ""}
           </>

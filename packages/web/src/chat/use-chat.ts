@@ -9,6 +9,7 @@ const PAGE = 50;
 interface TurnBody {
   status: "queued" | "running" | "ended";
   reason: TurnEndReason | null;
+  cancelled_by: string | null;
   usage: { input_tokens: number; output_tokens: number };
 }
 
@@ -37,6 +38,7 @@ export function useChat(groupId: string) {
         turn_id: turnId,
         status: t.status,
         ...(t.reason ? { reason: t.reason } : {}),
+        ...(t.cancelled_by ? { cancelled_by: t.cancelled_by } : {}),
         usage: { input_tokens: t.usage.input_tokens, output_tokens: t.usage.output_tokens },
       });
     },
