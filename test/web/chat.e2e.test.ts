@@ -108,6 +108,28 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
     await page.context().close();
   });
 
+  it("everyone in the group sees who stopped a turn, also after a reload", async () => {
+    env.stack.fake.respond(agentsAnswer(() => ({ text: words(200), chunkDelayMs: 100 })));
+    const { page: a, groupId, user } = await openChat();
+    const other = await env.stack.user();
+    await env.stack.api("POST", `/groups/${groupId}/participants`, {
+      token: user.token,
+      body: { email: other.email },
+    });
+    const { page: b } = await newPerson(env.browser, env.stack.url);
+    await loginAs(b, other);
+    await b.goto(`/app/groups/${groupId}`);
+    await send(a, "@[Alpha] take your time");
+    await b.locator(".streaming", { hasText: "w2" }).waitFor();
+    await b.getByRole("button", { name: "Stop" }).click();
+    await b.getByText("Turn stopped by you").waitFor();
+    await a.getByText(`Turn stopped by ${other.email}`).waitFor();
+    await a.reload();
+    await a.getByText(`Turn stopped by ${other.email}`).waitFor();
+    await a.context().close();
+    await b.context().close();
+  });
+
   it("two people in one group see each other's messages and one copy of every agent message", async () => {
     env.stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias}: ${words(8)}`, chunkDelayMs: 30 })));
     const { page: a, groupId, user } = await openChat();

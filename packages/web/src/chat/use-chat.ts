@@ -25,6 +25,18 @@ export function useChat(groupId: string) {
   const loadingOlder = useRef(false);
   const stateRef = useRef(state);
   stateRef.current = state;
+  const groupRef = useRef(group);
+  groupRef.current = group;
+
+  /** Reloads the group when a user it names (who stopped a turn) joined after it was loaded. */
+  const knowUser = useCallback(
+    async (userId: string) => {
+      if (groupRef.current?.participants.some((p) => p.user_id === userId)) return;
+      const g = await api.GET("/groups/{id}", { params: { path: { id: groupId } } });
+      if (g.data) setGroup(g.data as GroupDetail);
+    },
+    [groupId],
+  );
 
   const fetchTurn = useCallback(
     async (turnId: string) => {
@@ -33,6 +45,7 @@ export function useChat(groupId: string) {
       });
       const t = r.data as TurnBody | undefined;
       if (!t) return;
+      if (t.cancelled_by) void knowUser(t.cancelled_by);
       dispatch({
         type: "turn.status",
         turn_id: turnId,
@@ -42,7 +55,7 @@ export function useChat(groupId: string) {
         usage: { input_tokens: t.usage.input_tokens, output_tokens: t.usage.output_tokens },
       });
     },
-    [groupId],
+    [groupId, knowUser],
   );
 
   useEffect(() => {
