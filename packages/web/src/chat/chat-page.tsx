@@ -1,6 +1,7 @@
 import { useCallback, useMemo } from "react";
 import { linkTo } from "../lib/router.ts";
 import { getSession } from "../lib/session.ts";
+import { AgentHues, agentHues } from "./avatar.tsx";
 import { Composer } from "./composer.tsx";
 import { MessageList } from "./message-list.tsx";
 import { TurnBar } from "./turn-bar.tsx";
@@ -10,6 +11,7 @@ import { useChat } from "./use-chat.ts";
 export function ChatPage({ groupId }: { groupId: string }) {
   const chat = useChat(groupId);
   const aliases = useMemo(() => chat.group?.members.map((m) => m.alias) ?? [], [chat.group]);
+  const hues = useMemo(() => agentHues(aliases), [aliases]);
   const email = getSession()?.email;
   const userId = chat.group?.participants.find((p) => p.email === email)?.user_id;
   const participants = chat.group?.participants;
@@ -33,7 +35,9 @@ export function ChatPage({ groupId }: { groupId: string }) {
         onStop={(id) => void chat.cancel(id)}
         nameOf={nameOf}
       />
-      <MessageList state={chat.state} userId={userId} onNearTop={() => void chat.loadOlder()} />
+      <AgentHues.Provider value={hues}>
+        <MessageList state={chat.state} userId={userId} onNearTop={() => void chat.loadOlder()} />
+      </AgentHues.Provider>
       {chat.error ? (
         <p className="error" role="alert">
           {chat.error}
