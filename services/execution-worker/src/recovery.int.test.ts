@@ -3,7 +3,7 @@ import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
 import { createPool, jobIds } from "@synapse/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
-import { addMessage, llmJob, QueueDriver, seedGroup, sleep, startWorkerUnderTest } from "./test-fixtures.ts";
+import { addMessage, llmJob, QueueDriver, seedGroup, sleep, startWorkerUnderTest } from "../test/fixtures.ts";
 import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
 const res = testResources();

@@ -16,10 +16,10 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
-import { serviceNodeArgs } from "../../../../../scripts/lib/service-process.ts";
-import { insertGroup, insertUser } from "../../../../../test/support/seed.ts";
-import { issueAccessToken } from "../../auth/tokens.ts";
-import { registerWebSocket, type WsOptions, websocketPluginOptions } from "../index.ts";
+import { serviceNodeArgs } from "../../../../scripts/lib/service-process.ts";
+import { insertGroup, insertUser } from "../../../../test/support/seed.ts";
+import { issueAccessToken } from "../../src/auth/tokens.ts";
+import { registerWebSocket, type WsOptions, websocketPluginOptions } from "../../src/ws/index.ts";
 
 /** A Fastify app with only @fastify/websocket and the WebSocket route, listening on a free port. */
 export interface TestGateway {
