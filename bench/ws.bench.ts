@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { createPool, createRedis, groupChannel, loadConfig, publishFrame } from "@synapse/shared";
 import WebSocket from "ws";
-import { seedGroup, spawnGateway, storeMessage } from "../services/api-gateway/src/ws/testing/harness.ts";
+import { seedGroup, spawnGateway, storeMessage } from "../services/api-gateway/test/ws/harness.ts";
 import { type Bench, type BenchRow, percentile } from "./support.ts";
 
 /**

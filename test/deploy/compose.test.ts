@@ -86,4 +86,14 @@ describe("Dockerfile", () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
     expect(Number(/node:(\d+)/.exec(dockerfile)?.[1])).toBeGreaterThanOrEqual(22);
   });
+
+  it("carries no test code: tests stay out of the context, the runtime gets only built output", () => {
+    const ignored = read(".dockerignore").split("\n");
+    expect(ignored).toEqual(expect.arrayContaining(["test", "services/*/test", "**/*.test.ts", "bench"]));
+    const runtime = dockerfile.slice(dockerfile.indexOf(" AS runtime"));
+    expect(runtime).not.toMatch(/^COPY (?!--from=build )/m);
+    const copied = [...runtime.matchAll(/^COPY --from=build \/app\/(\S+)/gm)].map((m) => m[1]);
+    expect(copied).toContain("dist");
+    for (const from of copied) expect(from).not.toMatch(/(^|\/)(src|test|scripts|bench)(\/|$)/);
+  });
 });

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type TestGateway, testGateway } from "../../../services/api-gateway/src/test-helpers.ts";
+import { type TestGateway, testGateway } from "../../../services/api-gateway/test/helpers.ts";
 import { type ConnectionState, createApi, GroupSocket, type ServerFrame, type StateInfo } from "./index.ts";
 
 /** The SDK against a real gateway (in-process, listening on a port) on the run's PostgreSQL and Redis. */

@@ -3,8 +3,8 @@ import { Queue } from "bullmq";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testConfig, testResources } from "../../../test/support/services.ts";
+import { type TestGateway, testGateway } from "../test/helpers.ts";
 import { buildApp } from "./app.ts";
-import { type TestGateway, testGateway } from "./test-helpers.ts";
 
 let gw: TestGateway;
 beforeAll(async () => {

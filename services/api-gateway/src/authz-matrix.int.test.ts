@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type TestGateway, type TestUser, testGateway } from "../test/helpers.ts";
 import { issueAccessToken } from "./auth/tokens.ts";
-import { type TestGateway, type TestUser, testGateway } from "./test-helpers.ts";
 
 /**
  * Every authenticated route × {owner, participant, stranger, no token, bad token, expired token}.

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestGateway, testGateway } from "./test-helpers.ts";
+import { type TestGateway, testGateway } from "../test/helpers.ts";
 
 let gw: TestGateway;
 let port: number;

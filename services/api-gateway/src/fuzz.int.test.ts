@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestGateway, type TestUser, testGateway } from "./test-helpers.ts";
+import { type TestGateway, type TestUser, testGateway } from "../test/helpers.ts";
 
 /**
  * Malformed bodies, queries, ids and headers for every route of the OpenAPI document: never a 5xx,

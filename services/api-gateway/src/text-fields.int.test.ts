@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestGateway, type TestUser, testGateway } from "./test-helpers.ts";
+import { type TestGateway, type TestUser, testGateway } from "../test/helpers.ts";
 
 /**
  * Every text field of every JSON body refuses ill-formed UTF-16 (a lone surrogate, which JSON can

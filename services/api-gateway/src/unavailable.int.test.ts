@@ -3,9 +3,9 @@ import { Redis } from "ioredis";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../scripts/lib/local-services.ts";
+import { type GroupDetail, type TestGateway, type TestUser, testGateway } from "../test/helpers.ts";
 import { buildApp } from "./app.ts";
 import type { App } from "./deps.ts";
-import { type GroupDetail, type TestGateway, type TestUser, testGateway } from "./test-helpers.ts";
 
 let gw: TestGateway;
 let owner: TestUser;

@@ -12,7 +12,7 @@ import {
   startWorkerUnderTest,
   toolJob,
   type WorkerUnderTest,
-} from "./test-fixtures.ts";
+} from "../test/fixtures.ts";
 
 const res = testResources();
 let fake: FakeLlmServer;

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { testResources } from "../../../test/support/services.ts";
+import { addMessage, addTurn, seedGroup } from "../test/fixtures.ts";
 import { loadCallContext } from "./agents.ts";
-import { addMessage, addTurn, seedGroup } from "./test-fixtures.ts";
 
 const res = testResources();
 afterAll(() => res.close());

@@ -1,7 +1,6 @@
 import type { ResultJob } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
-import { DEMO_TAG } from "./providers/demo.ts";
 import {
   addMessage,
   collectFrames,
@@ -11,7 +10,8 @@ import {
   startWorkerUnderTest,
   toolJob,
   type WorkerUnderTest,
-} from "./test-fixtures.ts";
+} from "../test/fixtures.ts";
+import { DEMO_TAG } from "./providers/demo.ts";
 
 const res = testResources();
 let w: WorkerUnderTest;

@@ -2,9 +2,6 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLlmServer, startFakeLlmServer } from "../../../test/fakes/llm-server.ts";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
-import { safeName } from "./context.ts";
-import { runLlmJob } from "./llm.job.ts";
-import { createProviderRegistry } from "./providers/registry.ts";
 import {
   addMessage,
   collectFrames,
@@ -12,7 +9,10 @@ import {
   seedGroup,
   startWorkerUnderTest,
   type WorkerUnderTest,
-} from "./test-fixtures.ts";
+} from "../test/fixtures.ts";
+import { safeName } from "./context.ts";
+import { runLlmJob } from "./llm.job.ts";
+import { createProviderRegistry } from "./providers/registry.ts";
 
 const res = testResources();
 let fake: FakeLlmServer;

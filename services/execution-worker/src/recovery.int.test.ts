@@ -1,10 +1,14 @@
-import { AIMessage, AIMessageChunk } from "@langchain/core/messages";
+import path from "node:path";
+import { AIMessageChunk } from "@langchain/core/messages";
 import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
 import { createPool, jobIds } from "@synapse/shared";
 import { afterAll, describe, expect, it } from "vitest";
+import { spawnScript, stdoutMatch, stopChild } from "../../../test/support/child-process.ts";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
-import { addMessage, llmJob, QueueDriver, seedGroup, sleep, startWorkerUnderTest } from "./test-fixtures.ts";
-import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
+import { addMessage, llmJob, QueueDriver, seedGroup, startWorkerUnderTest } from "../test/fixtures.ts";
+import { startExecutionWorker } from "./worker.ts";
+
+const workerProcess = path.join(import.meta.dirname, "../test/worker-process.ts");
 
 const res = testResources();
 const closers: (() => Promise<void>)[] = [];
@@ -18,29 +22,20 @@ describe("crash recovery", () => {
     timeout: 45_000,
   }, async () => {
     const config = testConfig({ LLM_TIMEOUT_MS: "60000" });
-    let started = false;
-    // worker A takes the job and then "dies": its model never answers and its connections are cut
-    const a: ExecutionWorker = await startExecutionWorker({
-      config,
-      pool: res.pool,
-      concurrency: 1,
-      providers: {
-        flaky: () => {
-          started = true;
-          // without `chunks` the fake sleeps before each character: it never answers in time
-          return new FakeStreamingChatModel({ sleep: 120_000, responses: [new AIMessage("never")] });
-        },
-      },
+    // worker A, in a process of its own, takes the job; its model never answers, and it is killed
+    const a = spawnScript("execution-worker", workerProcess, config, {
+      LLM_TIMEOUT_MS: String(config.LLM_TIMEOUT_MS),
     });
+    closers.push(() => stopChild(a, "SIGKILL"));
+    const started = stdoutMatch(a, /\{"started":true\}/);
     const driver = new QueueDriver(testUrls().redisUrl, config.QUEUE_PREFIX);
     closers.push(() => driver.close());
     const g = await seedGroup(res.pool, { agents: [{ alias: "Flaky", provider: "flaky", model: "m" }] });
     const m = await addMessage(res.pool, g, { content: "hi" });
     const job = llmJob(g, g.agents[0]!, m.seq);
     await driver.addLlm(job);
-    while (!started) await sleep(20);
-    await a.worker.close(true); // no more lock renewals: as if the process was killed
-    await a.close().catch(() => undefined);
+    await started;
+    await stopChild(a, "SIGKILL"); // no more lock renewals: the process is gone
 
     const b = await startExecutionWorker({
       config,

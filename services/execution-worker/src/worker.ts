@@ -21,7 +21,7 @@ import {
   workerOptions,
 } from "@synapse/shared";
 import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
-import { type Job, UnrecoverableError, type Worker } from "bullmq";
+import { type Job, UnrecoverableError } from "bullmq";
 import type pg from "pg";
 import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
 import { runLlmJob } from "./llm.job.ts";
@@ -52,8 +52,6 @@ export interface ExecutionWorkerDeps {
 
 /** A running execution worker. */
 export interface ExecutionWorker {
-  /** the BullMQ worker (for tests: events, pause) */
-  worker: Worker;
   /** Drains: lets active jobs finish, then closes every connection it opened. */
   close(): Promise<void>;
 }
@@ -194,7 +192,6 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
 
   let closing: Promise<void> | undefined;
   return {
-    worker,
     close() {
       closing ??= (async () => {
         await worker.close();

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { cancelKey, groupChannel, insertMessage } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestGateway, testGateway } from "../test-helpers.ts";
+import { type TestGateway, testGateway } from "../../test/helpers.ts";
 
 let gw: TestGateway;
 beforeAll(async () => {

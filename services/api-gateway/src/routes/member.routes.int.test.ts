@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GroupDetail, type TestGateway, type TestUser, testGateway } from "../test-helpers.ts";
+import { type GroupDetail, type TestGateway, type TestUser, testGateway } from "../../test/helpers.ts";
 
 let gw: TestGateway;
 let owner: TestUser;

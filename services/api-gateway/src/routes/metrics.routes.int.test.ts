@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type TestGateway, testGateway } from "../test-helpers.ts";
+import { type TestGateway, testGateway } from "../../test/helpers.ts";
 
 let gw: TestGateway;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { groupChannel } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestGateway, testGateway } from "../test-helpers.ts";
+import { type TestGateway, testGateway } from "../../test/helpers.ts";
 
 let gw: TestGateway;
 beforeAll(async () => {

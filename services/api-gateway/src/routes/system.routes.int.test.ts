@@ -2,8 +2,8 @@ import { createLogger, createPool } from "@synapse/shared";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testConfig, testResources } from "../../../../test/support/services.ts";
+import { type TestGateway, testGateway } from "../../test/helpers.ts";
 import { buildApp } from "../app.ts";
-import { type TestGateway, testGateway } from "../test-helpers.ts";
 
 let gw: TestGateway;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { cancelKey, controlChannel, groupChannel } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GroupDetail, type TestGateway, type TestUser, testGateway } from "../test-helpers.ts";
+import { type GroupDetail, type TestGateway, type TestUser, testGateway } from "../../test/helpers.ts";
 
 let gw: TestGateway;
 let owner: TestUser;

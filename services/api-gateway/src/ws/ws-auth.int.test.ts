@@ -3,7 +3,6 @@ import { publishFrame } from "@synapse/shared";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testConfig, testResources } from "../../../../test/support/services.ts";
-import { issueAccessToken } from "../auth/tokens.ts";
 import {
   postMessage,
   seedGroup,
@@ -12,7 +11,8 @@ import {
   TestClient,
   type TestGateway,
   waitLive,
-} from "./testing/harness.ts";
+} from "../../test/ws/harness.ts";
+import { issueAccessToken } from "../auth/tokens.ts";
 
 const config = testConfig();
 const prefix = config.QUEUE_PREFIX;

@@ -11,7 +11,7 @@ import {
   TestClient,
   type TestGateway,
   waitLive,
-} from "./testing/harness.ts";
+} from "../../test/ws/harness.ts";
 
 const config = testConfig({ WS_SEND_BUFFER_BYTES: String(256 * 1024) });
 const prefix = config.QUEUE_PREFIX;

@@ -9,7 +9,7 @@ import {
   storeMessage,
   TestClient,
   waitLive,
-} from "./testing/harness.ts";
+} from "../../test/ws/harness.ts";
 
 /** A gateway's Redis subscriber loses its connection: what was published meanwhile is recovered. */
 const res = testResources();

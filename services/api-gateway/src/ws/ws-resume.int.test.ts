@@ -9,7 +9,7 @@ import {
   storeMessage,
   TestClient,
   type TestGateway,
-} from "./testing/harness.ts";
+} from "../../test/ws/harness.ts";
 
 /** Sockets that open while replies are streamed get each reply's text so far, then the rest. */
 const res = testResources();

@@ -22,8 +22,8 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { insertAgents, insertGroup, insertUser } from "../../../test/support/seed.ts";
-import type { AgentRow } from "./agents.ts";
-import { type ExecutionWorkerDeps, startExecutionWorker } from "./worker.ts";
+import type { AgentRow } from "../src/agents.ts";
+import { type ExecutionWorkerDeps, startExecutionWorker } from "../src/worker.ts";
 
 export interface SeededGroup {
   groupId: string;

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import websocket from "@fastify/websocket";
 import {
   type Config,
@@ -16,10 +15,10 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
-import { serviceNodeArgs } from "../../../../../scripts/lib/service-process.ts";
-import { insertGroup, insertUser } from "../../../../../test/support/seed.ts";
-import { issueAccessToken } from "../../auth/tokens.ts";
-import { registerWebSocket, type WsOptions, websocketPluginOptions } from "../index.ts";
+import { spawnScript, stdoutMatch, stopChild } from "../../../../test/support/child-process.ts";
+import { insertGroup, insertUser } from "../../../../test/support/seed.ts";
+import { issueAccessToken } from "../../src/auth/tokens.ts";
+import { registerWebSocket, type WsOptions, websocketPluginOptions } from "../../src/ws/index.ts";
 
 /** A Fastify app with only @fastify/websocket and the WebSocket route, listening on a free port. */
 export interface TestGateway {
@@ -58,38 +57,14 @@ export async function spawnGateway(
   config: Config,
   extraArgs: string[] = [],
 ): Promise<TestGateway & { child: ChildProcess }> {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), "gateway-process.ts");
-  const child = spawn(process.execPath, [...serviceNodeArgs("gateway"), ...extraArgs, script], {
-    env: {
-      ...process.env,
-      NODE_ENV: "test",
-      LOG_LEVEL: "silent",
-      DATABASE_URL: config.DATABASE_URL,
-      REDIS_URL: config.REDIS_URL,
-      QUEUE_PREFIX: config.QUEUE_PREFIX,
-      SECRET_KEY: config.SECRET_KEY,
-      WS_SEND_BUFFER_BYTES: String(config.WS_SEND_BUFFER_BYTES),
-    },
-    stdio: ["ignore", "pipe", "inherit", "ipc"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /\{"port":(\d+)\}/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once("exit", (code) => reject(new Error(`gateway process exited with ${code}`)));
-  });
+  const script = path.join(import.meta.dirname, "gateway-process.ts");
+  const env = { WS_SEND_BUFFER_BYTES: String(config.WS_SEND_BUFFER_BYTES) };
+  const child = spawnScript("gateway", script, config, env, extraArgs);
+  const [, port] = await stdoutMatch(child, /\{"port":(\d+)\}/);
   return {
     child,
     url: `ws://127.0.0.1:${port}`,
-    async close() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    },
+    close: () => stopChild(child),
   };
 }
 

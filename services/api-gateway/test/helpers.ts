@@ -3,8 +3,8 @@ import { type Config, createLogger, createQueue, createRedis, ORCHESTRATOR_QUEUE
 import type { Queue } from "bullmq";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import { testConfig, testResources } from "../../../test/support/services.ts";
-import { buildApp } from "./app.ts";
-import type { App } from "./deps.ts";
+import { buildApp } from "../src/app.ts";
+import type { App } from "../src/deps.ts";
 
 /** A registered user of a test, with a valid token. */
 export interface TestUser {

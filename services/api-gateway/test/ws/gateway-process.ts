@@ -7,7 +7,7 @@
 import websocket from "@fastify/websocket";
 import { createLogger, createPool, loadConfig, requireUrls } from "@synapse/shared";
 import Fastify from "fastify";
-import { registerWebSocket } from "../index.ts";
+import { registerWebSocket } from "../../src/ws/index.ts";
 
 const config = loadConfig();
 const { databaseUrl, redisUrl } = requireUrls(config);
