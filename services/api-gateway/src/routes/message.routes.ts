@@ -3,7 +3,6 @@ import {
   MESSAGE_COLUMNS,
   type Message,
   type MessageRow,
-  NotFoundError,
   pgCode,
   publishFrame,
   storeUserMessage,
@@ -12,6 +11,7 @@ import {
 import { inSpan, SpanKind, traceCarrier } from "@synapse/shared/telemetry/tracing";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireRole } from "../access.ts";
 import type { RouteContext } from "../deps.ts";
 import {
   authErrorResponses,
@@ -94,13 +94,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         async (span) => {
           const groupId = req.params.id;
           const userId = req.userId;
-          const member = await pool.query<{ email: string }>(
-            `select u.email from group_participants gp join users u on u.id = gp.user_id
-            where gp.group_id = $1 and gp.user_id = $2`,
-            [groupId, userId],
-          );
-          const email = member.rows[0]?.email;
-          if (email === undefined) throw new NotFoundError("group");
+          const { email } = await requireRole(pool, groupId, userId);
           await limits.messages.hit(userId);
 
           const key = req.headers["idempotency-key"];
@@ -170,11 +164,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
     async (req) => {
       const groupId = req.params.id;
       const q = req.query;
-      const { rows: access } = await pool.query(
-        "select 1 from group_participants where group_id = $1 and user_id = $2",
-        [groupId, req.userId],
-      );
-      if (access.length === 0) throw new NotFoundError("group");
+      await requireRole(pool, groupId, req.userId);
       const where = ["group_id = $1"];
       const args: unknown[] = [groupId];
       const add = (sql: string, value: unknown) => {
