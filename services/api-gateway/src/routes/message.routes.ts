@@ -13,6 +13,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { requireRole } from "../access.ts";
 import type { RouteContext } from "../deps.ts";
+import { registerRateLimit } from "../rate-limit.ts";
 import {
   authErrorResponses,
   decimalInt,
@@ -45,8 +46,15 @@ const postHeaders = z.looseObject({
 
 /** Messages of a group: post one (it begins a turn), read a page. */
 export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
-  const { pool, redis, config, logger, limits, orchestratorQueue } = ctx;
+  const { pool, redis, config, logger, orchestratorQueue } = ctx;
   app.addHook("onRequest", ctx.authenticate);
+  const limitPosts = await registerRateLimit(app, {
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    name: "messages",
+    perMinute: config.RATE_LIMIT_MESSAGES_PER_MINUTE,
+    subject: (req) => req.userId,
+  });
 
   async function byIdempotencyKey(userId: string, key: string): Promise<Message | undefined> {
     const { rows } = await pool.query<MessageRow>(
@@ -95,7 +103,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
           const groupId = req.params.id;
           const userId = req.userId;
           const { email } = await requireRole(pool, groupId, userId);
-          await limits.messages.hit(userId);
+          await limitPosts(req);
 
           const key = req.headers["idempotency-key"];
           if (key !== undefined) {
