@@ -93,7 +93,8 @@ export function llmCaller(baseURL: string): (n: number) => Promise<number[]> {
 /**
  * Parts a step adds to the I/O floor, each timed on its own in this (otherwise idle) process:
  * - `graph`: one LangGraph invoke of a one-node StateGraph (MemorySaver: the engine without I/O;
- *   the floor already has the checkpoint write). The issue asks for a LangGraph step per event.
+ *   the floor already has the checkpoint write). The graph is the turn's durable state, so every
+ *   event is one step of it.
  * - `lock`: `withGroupLock` up to its callback (a pooled connection and the round trip that begins
  *   a transaction and takes the group's advisory lock), this design's way to run one turn per
  *   group and gather results atomically (the services read the step's state in that same round

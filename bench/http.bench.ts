@@ -12,7 +12,7 @@ import { buildApp } from "../services/api-gateway/src/app.ts";
 import { type Bench, type BenchRow, percentile, postAsGateway } from "./support.ts";
 
 /**
- * POST /groups/{id}/messages (SPEC §3, issue 3) through the whole gateway — HTTP, JWT, membership,
+ * POST /groups/{id}/messages through the whole gateway — HTTP, JWT, membership,
  * rate limit, validation, the insert + turn transaction, publish, enqueue — with 50 connections
  * (autocannon in worker threads, so the client does not share the server's event loop). The floor is
  * the same insert + publish + enqueue done directly at the same concurrency, on a pool of the same

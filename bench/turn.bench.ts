@@ -17,7 +17,7 @@ export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
 
   const rows: BenchRow[] = [];
   try {
-    // warm-up: processes up, JIT warm (8 turns left the first figures ~40% slower than later ones)
+    // warm-up: processes up, JIT warm (too short a warm-up leaves the first figures much slower)
     const warm = await stack.makeGroup();
     for (let i = 0; i < 100; i++) await turn(warm);
 

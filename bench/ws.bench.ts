@@ -5,7 +5,7 @@ import { seedGroup, spawnGateway, storeMessage } from "../services/api-gateway/t
 import { type Bench, type BenchRow, percentile } from "./support.ts";
 
 /**
- * WebSocket fan-out (SPEC §4, issue 5): 1,000 sockets of one group on one gateway process (a child
+ * WebSocket fan-out: 1,000 sockets of one group on one gateway process (a child
  * process, so the clients' work does not count as the server's). A stored message is published and
  * timed until it has reached every socket; the baseline is a raw Redis PUBLISH to one subscriber,
  * measured in the same run. Memory per idle socket is the gateway's growth from 0 to 1,000 sockets.

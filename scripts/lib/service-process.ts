@@ -23,10 +23,9 @@ export function serviceMain(service: ServiceName): string {
  * - `--import tsx`: the TypeScript sources run as they are;
  * - for the orchestrator and the execution worker, `--max-semi-space-size=32`: a young generation
  *   of up to 32 MiB per semi-space instead of 16. Turn steps allocate many short-lived objects
- *   (LangGraph, the SDK clients, pg and Redis parsing), and each scavenge pauses a service for
- *   3–6 ms; with the larger space there were 30% fewer of them (docs/library-notes.md). Not for the
- *   gateway: there the larger young generation showed as +30 KiB of RSS per idle WebSocket
- *   (`npm run bench ws`) for no measured gain.
+ *   (LangGraph, the SDK clients, pg and Redis parsing) and each scavenge pauses the service: the
+ *   larger space makes them fewer (docs/library-notes.md). Not for the gateway: there it only adds
+ *   RSS to every idle WebSocket (`npm run bench -- ws`).
  */
 export function serviceNodeArgs(service: ServiceName): string[] {
   const heap = service === "gateway" ? [] : ["--max-semi-space-size=32"];

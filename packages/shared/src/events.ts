@@ -4,7 +4,7 @@ import type { Message } from "./messages.ts";
 export type TurnEndReason = "completed" | "awaiting_user" | "max_steps" | "cancelled" | "error";
 export type TurnStatus = "queued" | "running" | "ended";
 
-/** Frames a client receives on `/ws/{group_id}` (SPEC §4). Published to Redis exactly as sent. */
+/** Frames a client receives on `/ws/{group_id}`. Published to Redis exactly as sent. */
 export type ServerFrame =
   | { type: "message"; message: Message }
   | { type: "turn.started"; group_id: string; turn_id: string; message_id: string }

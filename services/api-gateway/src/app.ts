@@ -7,7 +7,6 @@ import { clientErrorHandler } from "./client-errors.ts";
 import type { App, GatewayDeps, RouteContext } from "./deps.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { registerOpenApi } from "./openapi.ts";
-import { RateLimiter } from "./rate-limit.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { groupRoutes } from "./routes/group.routes.ts";
 import { healthRoutes } from "./routes/health.routes.ts";
@@ -63,15 +62,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   await registerSecurity(app, config);
   await registerOpenApi(app);
 
-  const prefix = config.QUEUE_PREFIX;
-  const ctx: RouteContext = {
-    ...deps,
-    authenticate: authenticate(config),
-    limits: {
-      messages: new RateLimiter(deps.redis, prefix, "messages", config.RATE_LIMIT_MESSAGES_PER_MINUTE),
-      auth: new RateLimiter(deps.redis, prefix, "auth", config.RATE_LIMIT_AUTH_PER_MINUTE),
-    },
-  };
+  const ctx: RouteContext = { ...deps, authenticate: authenticate(config) };
   for (const routes of ROUTES) await app.register(routes, { ctx });
 
   // the WebSocket closes its sockets with 1001 first, then the ws server goes (default cleanup)

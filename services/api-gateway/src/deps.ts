@@ -10,7 +10,6 @@ import type {
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import type { RateLimiter } from "./rate-limit.ts";
 
 /** What the gateway is built from; main.ts makes them, tests make their own. */
 export interface GatewayDeps {
@@ -31,7 +30,6 @@ export interface GatewayDeps {
 export interface RouteContext extends GatewayDeps {
   /** `onRequest` hook requiring a valid bearer token; sets `req.userId`. */
   authenticate: onRequestAsyncHookHandler;
-  limits: { messages: RateLimiter; auth: RateLimiter };
 }
 
 /** The gateway's Fastify instance, typed for zod schemas. */

@@ -1,33 +1,9 @@
-import {
-  AGENT_COLUMNS,
-  type AgentRow,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  pgCode,
-} from "@synapse/shared";
+import { AGENT_COLUMNS, type AgentRow, ConflictError, NotFoundError, pgCode } from "@synapse/shared";
 import type pg from "pg";
-import { type GroupRole, groupRole } from "./access.ts";
 import type { AgentCreate } from "./agent.schemas.ts";
 import type { GroupDetailOut, MemberOut, ParticipantOut } from "./schemas.ts";
 
 type Db = pg.Pool | pg.PoolClient;
-
-/**
- * The caller's role in the group. A stranger gets 404 (not 403: ids cannot be probed); a
- * participant asking for an owner-only change gets 403.
- */
-export async function requireRole(
-  db: Db,
-  groupId: string,
-  userId: string,
-  need: GroupRole = "member",
-): Promise<GroupRole> {
-  const role = await groupRole(db, groupId, userId);
-  if (!role) throw new NotFoundError("group");
-  if (need === "owner" && role !== "owner") throw new ForbiddenError();
-  return role;
-}
 
 export const toMember = (r: AgentRow): MemberOut => ({ ...r, temperature: Number(r.temperature) });
 

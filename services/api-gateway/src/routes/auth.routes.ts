@@ -5,6 +5,7 @@ import { z } from "zod";
 import { hashPassword, verifyPassword } from "../auth/password.ts";
 import { issueAccessToken } from "../auth/tokens.ts";
 import type { RouteContext } from "../deps.ts";
+import { registerRateLimit } from "../rate-limit.ts";
 import { authErrorResponses, email, errorResponses, id, noQuery, secured, text } from "../schemas.ts";
 
 const password = text().min(8).max(1024);
@@ -35,7 +36,15 @@ const loginForm = z.strictObject({
 
 /** POST /auth/register, POST /auth/login (form or JSON), GET /auth/me. */
 export const authRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
-  const { pool, config, limits } = ctx;
+  const { pool, config } = ctx;
+  // per IP: these routes are called before there is a user
+  const limitAuth = await registerRateLimit(app, {
+    redis: ctx.redis,
+    prefix: config.QUEUE_PREFIX,
+    name: "auth",
+    perMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
+    subject: (req) => req.ip,
+  });
   // form bodies are accepted on these routes only (OAuth2 password flow)
   await app.register(formbody, { bodyLimit: 16_384 });
 
@@ -54,7 +63,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
       },
     },
     async (req, reply) => {
-      await limits.auth.hit(req.ip);
+      await limitAuth(req);
       const hash = await hashPassword(req.body.password);
       try {
         const { rows } = await pool.query<{ id: string; email: string }>(
@@ -90,7 +99,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
       },
     },
     async (req) => {
-      await limits.auth.hit(req.ip);
+      await limitAuth(req);
       const body = req.body as z.output<typeof loginJson> | z.output<typeof loginForm> | undefined;
       if (!body || typeof body !== "object")
         throw new ValidationError("body: email and password are required");

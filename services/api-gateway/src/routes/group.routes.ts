@@ -9,9 +9,10 @@ import {
 } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireRole } from "../access.ts";
 import { agentCreateSchema, ORCHESTRATOR_ALIAS } from "../agent.schemas.ts";
 import type { RouteContext } from "../deps.ts";
-import { insertAgent, loadGroup, loadGroups, requireRole } from "../group.repo.ts";
+import { insertAgent, loadGroup, loadGroups } from "../group.repo.ts";
 import { authErrorResponses, groupDetailSchema, groupParams, noQuery, secured, text } from "../schemas.ts";
 
 const name = text().trim().min(1).max(200);

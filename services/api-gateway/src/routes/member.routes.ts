@@ -1,10 +1,11 @@
 import { AGENT_COLUMNS, type AgentRow, NotFoundError } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireRole } from "../access.ts";
 import { agentCreateSchema, agentUpdateSchema } from "../agent.schemas.ts";
 import type { RouteContext } from "../deps.ts";
 import { BadRequestError } from "../errors.ts";
-import { aliasConflict, insertAgent, requireRole, toMember } from "../group.repo.ts";
+import { aliasConflict, insertAgent, toMember } from "../group.repo.ts";
 import { authErrorResponses, groupParams, id, memberSchema, noQuery, secured } from "../schemas.ts";
 
 const memberParams = z.strictObject({ id: id().describe("Group id"), member_id: id().describe("Agent id") });

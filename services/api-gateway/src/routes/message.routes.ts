@@ -3,7 +3,6 @@ import {
   MESSAGE_COLUMNS,
   type Message,
   type MessageRow,
-  NotFoundError,
   pgCode,
   publishFrame,
   storeUserMessage,
@@ -12,7 +11,9 @@ import {
 import { inSpan, SpanKind, traceCarrier } from "@synapse/shared/telemetry/tracing";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireRole } from "../access.ts";
 import type { RouteContext } from "../deps.ts";
+import { registerRateLimit } from "../rate-limit.ts";
 import {
   authErrorResponses,
   decimalInt,
@@ -45,8 +46,15 @@ const postHeaders = z.looseObject({
 
 /** Messages of a group: post one (it begins a turn), read a page. */
 export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (app, { ctx }) => {
-  const { pool, redis, config, logger, limits, orchestratorQueue } = ctx;
+  const { pool, redis, config, logger, orchestratorQueue } = ctx;
   app.addHook("onRequest", ctx.authenticate);
+  const limitPosts = await registerRateLimit(app, {
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    name: "messages",
+    perMinute: config.RATE_LIMIT_MESSAGES_PER_MINUTE,
+    subject: (req) => req.userId,
+  });
 
   async function byIdempotencyKey(userId: string, key: string): Promise<Message | undefined> {
     const { rows } = await pool.query<MessageRow>(
@@ -94,14 +102,8 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
         async (span) => {
           const groupId = req.params.id;
           const userId = req.userId;
-          const member = await pool.query<{ email: string }>(
-            `select u.email from group_participants gp join users u on u.id = gp.user_id
-            where gp.group_id = $1 and gp.user_id = $2`,
-            [groupId, userId],
-          );
-          const email = member.rows[0]?.email;
-          if (email === undefined) throw new NotFoundError("group");
-          await limits.messages.hit(userId);
+          const { email } = await requireRole(pool, groupId, userId);
+          await limitPosts(req);
 
           const key = req.headers["idempotency-key"];
           if (key !== undefined) {
@@ -170,11 +172,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async
     async (req) => {
       const groupId = req.params.id;
       const q = req.query;
-      const { rows: access } = await pool.query(
-        "select 1 from group_participants where group_id = $1 and user_id = $2",
-        [groupId, req.userId],
-      );
-      if (access.length === 0) throw new NotFoundError("group");
+      await requireRole(pool, groupId, req.userId);
       const where = ["group_id = $1"];
       const args: unknown[] = [groupId];
       const add = (sql: string, value: unknown) => {

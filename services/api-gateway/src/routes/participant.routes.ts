@@ -1,10 +1,9 @@
-import { ConflictError, ForbiddenError, NotFoundError, pgCode, publishFrame } from "@synapse/shared";
+import { ConflictError, NotFoundError, pgCode, publishFrame } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { groupRole } from "../access.ts";
+import { requireRole, roleOf } from "../access.ts";
 import type { RouteContext } from "../deps.ts";
 import { BadRequestError } from "../errors.ts";
-import { requireRole } from "../group.repo.ts";
 import {
   authErrorResponses,
   email,
@@ -79,9 +78,8 @@ export const participantRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = a
     },
     async (req, reply) => {
       const { id: groupId, user_id: userId } = req.params;
-      const role = await requireRole(pool, groupId, req.userId);
-      if (role !== "owner" && userId !== req.userId) throw new ForbiddenError();
-      const target = userId === req.userId ? role : await groupRole(pool, groupId, userId);
+      const me = await requireRole(pool, groupId, req.userId, "owner", { ownerOrSelf: userId });
+      const target = userId === req.userId ? me.role : await roleOf(pool, groupId, userId);
       if (!target) throw new NotFoundError("participant");
       if (target === "owner")
         throw new BadRequestError("owner_protected", "the group owner cannot be removed");

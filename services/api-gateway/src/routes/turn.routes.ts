@@ -9,8 +9,8 @@ import {
 } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireRole } from "../access.ts";
 import type { RouteContext } from "../deps.ts";
-import { requireRole } from "../group.repo.ts";
 import { authErrorResponses, id, noQuery, secured } from "../schemas.ts";
 
 const turnParams = z.strictObject({ id: id().describe("Group id"), turn_id: id().describe("Turn id") });

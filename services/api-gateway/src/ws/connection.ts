@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { Config, Logger } from "@synapse/shared";
+import { type Config, type Logger, NotFoundError } from "@synapse/shared";
 import type pg from "pg";
 import type { RawData, WebSocket } from "ws";
-import { groupRole } from "../access.ts";
+import { requireRole } from "../access.ts";
 import { verifyAccessToken } from "../auth/tokens.ts";
 import { isUuid, parseAfter, tokenOf } from "./auth.ts";
 import { catchUp } from "./catch-up.ts";
@@ -72,8 +72,11 @@ async function open(socket: GroupSocket, req: UpgradeRequest, ctx: ConnectionCon
   // message committed from here on reaches this socket through the hub
   await ctx.hub.attach(socket);
   if (socket.closed) return;
-  const role = await groupRole(ctx.pool, req.groupId, userId);
-  if (!role) return socket.close(CloseCode.policy, "not a participant of this group");
+  const member = await requireRole(ctx.pool, req.groupId, userId).catch((err: unknown) => {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  });
+  if (!member) return socket.close(CloseCode.policy, "not a participant of this group");
   await catchUp(
     socket,
     after,

@@ -1,4 +1,13 @@
+import {
+  APIError as AnthropicAPIError,
+  APIConnectionError as AnthropicConnectionError,
+} from "@anthropic-ai/sdk";
+import {
+  GoogleGenerativeAIError as GeminiError,
+  GoogleGenerativeAIFetchError as GeminiFetchError,
+} from "@google/generative-ai";
 import { cutGraphemes, ProviderError } from "@synapse/shared";
+import { APIError as OpenAIAPIError, APIConnectionError as OpenAIConnectionError } from "openai";
 
 /** How a failed provider call is treated. */
 export interface Classified {
@@ -11,37 +20,46 @@ export interface Classified {
   detail: string;
 }
 
+/** System and undici error codes of a connection that failed or broke (not an answer from the provider). */
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  "ECONNABORTED",
   "EPIPE",
   "ETIMEDOUT",
   "ENOTFOUND",
   "EAI_AGAIN",
   "ENETUNREACH",
   "EHOSTUNREACH",
+  "ERR_STREAM_PREMATURE_CLOSE",
   "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
 ]);
-/** Errors the client libraries raise when the connection (not the provider) failed. */
-const NETWORK_NAMES = new Set([
-  "APIConnectionError",
-  "APIConnectionTimeoutError",
-  "TimeoutError",
-  "FetchError",
-]);
+/**
+ * Error names that mean a timeout: LangChain turns the OpenAI SDK's timeout into an Error named
+ * `TimeoutError`, as does `AbortSignal.timeout`; node-fetch names its transport failures `FetchError`.
+ */
+const NETWORK_NAMES = new Set(["TimeoutError", "FetchError"]);
 
 type Bag = Record<string, unknown>;
 const asBag = (x: unknown): Bag | undefined => (typeof x === "object" && x !== null ? (x as Bag) : undefined);
+const httpStatus = (v: unknown): number | undefined =>
+  typeof v === "number" && v >= 100 && v < 600 ? v : undefined;
 
-function statusOf(err: Bag): number | undefined {
-  for (const v of [err.status, err.statusCode, asBag(err.response)?.status])
-    if (typeof v === "number" && v >= 100 && v < 600) return v;
-  // Gemini's client puts the status only in the message: "[429 Too Many Requests]"
-  const m = typeof err.message === "string" ? /\[(\d{3})(?: [^\]]*)?\]/.exec(err.message) : null;
-  return m ? Number(m[1]) : undefined;
+/**
+ * The HTTP status the provider answered with: the SDKs' own error classes carry it as `status`
+ * (OpenAI's and Anthropic's `APIError`, Gemini's `GoogleGenerativeAIFetchError`); other clients
+ * as `status`, `statusCode` or `response.status`.
+ */
+function statusOf(err: unknown): number | undefined {
+  if (err instanceof OpenAIAPIError || err instanceof AnthropicAPIError || err instanceof GeminiFetchError)
+    return httpStatus(err.status);
+  const bag = asBag(err);
+  if (!bag) return undefined;
+  return httpStatus(bag.status) ?? httpStatus(bag.statusCode) ?? httpStatus(asBag(bag.response)?.status);
 }
 
 function headerOf(err: Bag, name: string): string | undefined {
@@ -65,17 +83,28 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function isNetworkError(err: Bag, depth = 0): boolean {
+/**
+ * Whether the connection, not the provider, failed: the SDKs' connection error classes, a timeout,
+ * or a system/undici error code anywhere in the cause chain. Gemini's SDK has no class of its own
+ * for this: it raises a failed fetch or a broken stream as its base `GoogleGenerativeAIError`, and
+ * every answer or request problem as a subclass of it.
+ */
+function isNetworkError(err: unknown, depth = 0): boolean {
   if (depth > 3) return false;
-  if (typeof err.code === "string" && NETWORK_CODES.has(err.code)) return true;
-  if (typeof err.name === "string" && NETWORK_NAMES.has(err.name)) return true;
-  const msg = typeof err.message === "string" ? err.message : "";
-  if (
-    /fetch failed|socket hang up|network|Error reading from the stream|terminated|premature close/i.test(msg)
-  )
-    return true;
-  const cause = asBag(err.cause);
-  return cause ? isNetworkError(cause, depth + 1) : false;
+  if (err instanceof OpenAIConnectionError || err instanceof AnthropicConnectionError) return true;
+  if (err instanceof GeminiError && err.constructor === GeminiError) return true;
+  const bag = asBag(err);
+  if (!bag) return false;
+  if (typeof bag.code === "string" && NETWORK_CODES.has(bag.code)) return true;
+  if (typeof bag.name === "string" && NETWORK_NAMES.has(bag.name)) return true;
+  // a connection to every address of a host failed (Node's happy eyeballs)
+  if (err instanceof AggregateError && err.errors.some((e) => isNetworkError(e, depth + 1))) return true;
+  return bag.cause !== undefined && isNetworkError(bag.cause, depth + 1);
+}
+
+/** A 429 that says the account's quota is used up (OpenAI's `insufficient_quota`): waiting will not help. */
+function isQuotaExhausted(err: Bag): boolean {
+  return err.code === "insufficient_quota" || asBag(err.error)?.code === "insufficient_quota";
 }
 
 function shortMessage(err: Bag): string {
@@ -85,21 +114,20 @@ function shortMessage(err: Bag): string {
 }
 
 /**
- * Decides whether a failed call can succeed if tried again: 408/409/429/5xx, timeouts and
- * connection failures can; other 4xx (400, 401, 403, 404, 422) and unknown errors cannot.
- * A 429 that says the quota is exhausted cannot either.
+ * Decides whether a failed call can succeed if tried again, from the HTTP status and the error's
+ * class: 408/409/429/5xx, timeouts and connection failures can; other 4xx (400, 401, 403, 404, 422)
+ * and unknown errors cannot. A 429 that says the quota is exhausted cannot either.
  */
 export function classifyProviderError(err: unknown, provider: string): Classified {
   if (err instanceof ProviderError)
     return { retryable: err.retryable, status: err.providerStatus, detail: err.message };
   const bag = asBag(err) ?? { message: String(err) };
-  const status = statusOf(bag);
+  const status = statusOf(err);
   const msg = shortMessage(bag);
   if (status !== undefined) {
-    const quota =
-      status === 429 &&
-      (bag.code === "insufficient_quota" || asBag(bag.error)?.code === "insufficient_quota");
-    const retryable = !quota && (status === 408 || status === 409 || status === 429 || status >= 500);
+    const retryable =
+      !(status === 429 && isQuotaExhausted(bag)) &&
+      (status === 408 || status === 409 || status === 429 || status >= 500);
     return {
       retryable,
       status,
@@ -107,7 +135,7 @@ export function classifyProviderError(err: unknown, provider: string): Classifie
       detail: `${provider} returned ${status}: ${msg}`,
     };
   }
-  if (isNetworkError(bag)) return { retryable: true, detail: `${provider} unreachable: ${msg}` };
+  if (isNetworkError(err)) return { retryable: true, detail: `${provider} unreachable: ${msg}` };
   return { retryable: false, detail: `${provider} call failed: ${msg}` };
 }
 
