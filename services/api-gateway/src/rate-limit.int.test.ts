@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type TestGateway, type TestUser, testGateway } from "../test/helpers.ts";
 import type { App } from "./deps.ts";
-import { type TestGateway, type TestUser, testGateway } from "./test-helpers.ts";
 
 let gw: TestGateway;
 let groupId: string;
