@@ -20,7 +20,6 @@ import {
   toolJobSchema,
   workerOptions,
 } from "@synapse/shared";
-import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import { type Job, UnrecoverableError, type Worker } from "bullmq";
 import type pg from "pg";
 import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
@@ -68,7 +67,6 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
   const url = deps.redisUrl ?? config.REDIS_URL;
   if (!url) throw new Error("startExecutionWorker: no Redis URL (deps.redisUrl or config.REDIS_URL)");
   const log = deps.logger ?? createLogger(config, "execution-worker");
-  skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
   const prefix = config.QUEUE_PREFIX;
 
   const bull = createRedis(url, { bullmq: true, name: "worker-bullmq" });

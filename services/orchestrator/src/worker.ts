@@ -18,7 +18,6 @@ import {
   startHeartbeat,
   workerOptions,
 } from "@synapse/shared";
-import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import { trackQueueDepth } from "@synapse/shared/telemetry/metrics";
 import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
@@ -83,7 +82,6 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
-  skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
   const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
 
   // jobs and every frame of a turn go out on one connection, in order, failing fast while Redis is away
