@@ -17,7 +17,7 @@ const { config, databaseUrl, redisUrl } = loadServiceConfig();
 const logger = createLogger(config, "gateway");
 
 const telemetry = await startTelemetry(config, "gateway", logger, { serve: false });
-const pool = createPool(databaseUrl, { applicationName: "synapse-gateway" });
+const pool = createPool(databaseUrl, { applicationName: "synapse-gateway", logger });
 const redis = createRedis(redisUrl, { name: "synapse-gateway" });
 const queueConnection = createRedis(redisUrl, { bullmq: true, name: "synapse-gateway-queue" });
 const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);

@@ -11,6 +11,7 @@ process.on("unhandledRejection", (err) => logger.error({ err: String(err) }, "un
 const pool = createPool(databaseUrl, {
   max: Math.min(50, config.WORKER_CONCURRENCY + 4),
   applicationName: "synapse-worker",
+  logger,
 });
 const telemetry = await startTelemetry(config, "worker", logger, { serve: true });
 const worker = await startExecutionWorker({ config, pool, redisUrl, logger });

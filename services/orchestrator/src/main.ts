@@ -16,6 +16,7 @@ const logger = createLogger(config, "orchestrator");
 const pool = createPool(databaseUrl, {
   max: 2 * config.ORCHESTRATOR_CONCURRENCY + 4,
   applicationName: "synapse-orchestrator",
+  logger,
 });
 const bullmq = createRedis(redisUrl, { bullmq: true, name: "synapse-orchestrator-bullmq" });
 logger.info({ database: redactUrl(databaseUrl), redis: redactUrl(redisUrl) }, "orchestrator starting");
