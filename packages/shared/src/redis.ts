@@ -36,20 +36,3 @@ export function createProducer(bullmq: Redis, name?: string): Redis {
   client.on("error", () => undefined);
   return client;
 }
-
-/**
- * Holds back what is sent on `redis` until this pass of the event loop has run its pending callbacks
- * (`setImmediate`), so that commands sent meanwhile — synchronously or after awaits that need no I/O,
- * such as a BullMQ `add` — leave in one write. On this machine a loopback write costs about as much
- * CPU as Redis spends on the command (docs/library-notes.md). Only for commands whose replies are
- * awaited after the current synchronous code; order on the connection is unchanged. Whatever else
- * uses the connection meanwhile (on a BullMQ connection: lock renewals, other jobs' completions)
- * waits for the same pass.
- */
-export function batchWrites(redis: Redis): void {
-  const stream = (redis as unknown as { stream?: { cork(): void; uncork(): void; writableCorked?: number } })
-    .stream;
-  if (!stream || typeof stream.cork !== "function" || stream.writableCorked) return;
-  stream.cork();
-  setImmediate(() => stream.uncork());
-}
