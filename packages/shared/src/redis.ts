@@ -1,16 +1,16 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { bullmqScripts } from "./bullmq-scripts.ts";
 
 /**
  * An ioredis client for `url` (password and db number honoured). BullMQ needs
- * `maxRetriesPerRequest: null` on the connections it blocks on; pass `{ bullmq: true }` for those
- * (they also get BullMQ's job-taking scripts with fewer wake-ups: bullmq-scripts.ts).
+ * `maxRetriesPerRequest: null` on the connections it blocks on; pass `{ bullmq: true }` for those.
+ * BullMQ connections go without auto-pipelining: each pipeline copies every script defined on the
+ * connection, and BullMQ defines dozens.
  */
 export function createRedis(url: string, opts: { bullmq?: boolean; name?: string } = {}): Redis {
   const options: RedisOptions = {
     lazyConnect: false,
     enableAutoPipelining: !opts.bullmq,
-    ...(opts.bullmq ? { maxRetriesPerRequest: null, scripts: bullmqScripts() } : {}),
+    ...(opts.bullmq ? { maxRetriesPerRequest: null } : {}),
     ...(opts.name ? { connectionName: opts.name } : {}),
   };
   const client = new Redis(url, options);
@@ -21,7 +21,7 @@ export function createRedis(url: string, opts: { bullmq?: boolean; name?: string
 
 /**
  * A connection for sending jobs and frames, from a BullMQ connection (`createRedis(url, { bullmq:
- * true })`): the same scripts, no auto-pipelining (commands leave in call order), but it fails fast
+ * true })`): no auto-pipelining (commands leave in call order), but it fails fast
  * while Redis is away (no offline queue) or stops answering (10 s), where BullMQ's own connections
  * wait for as long as it takes. A step that holds a lock then fails and is retried instead of waiting.
  * Nothing can be sent on it before it is ready (a Queue's `waitUntilReady()` waits for that). Not

@@ -7,7 +7,6 @@ import {
   type ExecutionResult,
   isFinalAttempt,
   isUnavailableError,
-  JobWorker,
   jobIds,
   type LlmJob,
   type Logger,
@@ -20,7 +19,7 @@ import {
   toolJobSchema,
   workerOptions,
 } from "@synapse/shared";
-import { type Job, UnrecoverableError, type Worker } from "bullmq";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type pg from "pg";
 import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
 import { runLlmJob } from "./llm.job.ts";
@@ -179,7 +178,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
     }
   };
 
-  const worker = new JobWorker(
+  const worker = new Worker(
     EXECUTION_QUEUE,
     process,
     workerOptions(bull, prefix, deps.concurrency ?? config.WORKER_CONCURRENCY),

@@ -9,7 +9,6 @@ import {
   failJobSchema,
   isFinalAttempt,
   isUnavailableError,
-  JobWorker,
   jobIds,
   type Logger,
   ORCHESTRATOR_QUEUE,
@@ -19,7 +18,7 @@ import {
   workerOptions,
 } from "@synapse/shared";
 import { trackQueueDepth } from "@synapse/shared/telemetry/metrics";
-import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
+import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { graphStore } from "./graph/checkpointer.ts";
@@ -114,7 +113,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
 
   // the producer fails fast while Redis is away, with errors that carry no code: its state says why
   const outage = (err: unknown) => isUnavailableError(err) || producer.status !== "ready";
-  const worker = new JobWorker(
+  const worker = new Worker(
     ORCHESTRATOR_QUEUE,
     (job: Job, token?: string) => processJob(runner, logger, outage, job, token),
     workerOptions(deps.bullmq, prefix, config.ORCHESTRATOR_CONCURRENCY),
