@@ -72,9 +72,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const logger = createLogger(config, "e2e");
   const pool = createPool(config.DATABASE_URL!, { max: 40 });
   const redis = createRedis(config.REDIS_URL!);
+  const subscriber = createRedis(config.REDIS_URL!);
   const bullmq = createRedis(config.REDIS_URL!, { bullmq: true });
   const queue = createQueue(ORCHESTRATOR_QUEUE, bullmq, config);
-  const app = await buildApp({ config, pool, redis, logger, orchestratorQueue: queue });
+  const app = await buildApp({ config, pool, redis, subscriber, logger, orchestratorQueue: queue });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
   const stack: Stack = {
@@ -137,6 +138,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await queue.close();
       bullmq.disconnect();
       redis.disconnect();
+      subscriber.disconnect();
       await pool.end();
       await fake.close();
     },

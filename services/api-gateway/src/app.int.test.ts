@@ -183,12 +183,12 @@ describe("HTTP behaviour", () => {
 describe("the error handler", () => {
   it("turns an unexpected error into a logged, generic 500 with the request id and no stack", async () => {
     const config = testConfig({ LOG_LEVEL: "error" });
-    const { pool, redis, close } = testResources();
+    const { pool, redis, subscriber, close } = testResources();
     const connection = createRedis(config.REDIS_URL!, { bullmq: true });
     const queue = new Queue(ORCHESTRATOR_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
     const lines: string[] = [];
     const logger = pino({ level: "error" }, { write: (line: string) => lines.push(line) });
-    const app = await buildApp({ config, pool, redis, logger, orchestratorQueue: queue });
+    const app = await buildApp({ config, pool, redis, subscriber, logger, orchestratorQueue: queue });
     app.get("/boom", async () => {
       throw new Error("database password is hunter2");
     });
