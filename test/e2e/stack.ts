@@ -16,7 +16,11 @@ import type pg from "pg";
 import WebSocket from "ws";
 import { serviceArgs } from "../../scripts/lib/service-process.ts";
 import { buildApp } from "../../services/api-gateway/src/app.ts";
-import { type ExecutionWorker, startExecutionWorker } from "../../services/execution-worker/src/index.ts";
+import {
+  connectWorkerRedis,
+  type ExecutionWorker,
+  startExecutionWorker,
+} from "../../services/execution-worker/src/index.ts";
 import { type Orchestrator, startOrchestrator } from "../../services/orchestrator/src/index.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../fakes/llm-server.ts";
 import { testConfig } from "../support/services.ts";
@@ -99,7 +103,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return o;
     },
     async startWorker() {
-      const w = await startExecutionWorker({ config, pool, logger, backoff: { baseMs: 10, maxMs: 50 } });
+      const connections = connectWorkerRedis(config.REDIS_URL!);
+      const started = await startExecutionWorker({
+        config,
+        pool,
+        connections,
+        logger,
+        backoff: { baseMs: 10, maxMs: 50 },
+      });
+      const w = { ...started, close: () => started.close().then(() => connections.close()) };
       stack.worker = w;
       return w;
     },

@@ -4,7 +4,7 @@ import { createPool, jobIds } from "@synapse/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
 import { addMessage, llmJob, QueueDriver, seedGroup, sleep, startWorkerUnderTest } from "./test-fixtures.ts";
-import { type ExecutionWorker, startExecutionWorker } from "./worker.ts";
+import { connectWorkerRedis, type ExecutionWorker, startExecutionWorker } from "./worker.ts";
 
 const res = testResources();
 const closers: (() => Promise<void>)[] = [];
@@ -20,9 +20,11 @@ describe("crash recovery", () => {
     const config = testConfig({ LLM_TIMEOUT_MS: "60000" });
     let started = false;
     // worker A takes the job and then "dies": its model never answers and its connections are cut
+    const aConnections = connectWorkerRedis(testUrls().redisUrl);
     const a: ExecutionWorker = await startExecutionWorker({
       config,
       pool: res.pool,
+      connections: aConnections,
       concurrency: 1,
       providers: {
         flaky: () => {
@@ -41,15 +43,21 @@ describe("crash recovery", () => {
     while (!started) await sleep(20);
     await a.worker.close(true); // no more lock renewals: as if the process was killed
     await a.close().catch(() => undefined);
+    await aConnections.close();
 
+    const bConnections = connectWorkerRedis(testUrls().redisUrl);
     const b = await startExecutionWorker({
       config,
       pool: res.pool,
+      connections: bConnections,
       providers: {
         flaky: () => new FakeStreamingChatModel({ sleep: 1, chunks: [new AIMessageChunk("recovered")] }),
       },
     });
-    closers.push(() => b.close());
+    closers.push(async () => {
+      await b.close();
+      await bConnections.close();
+    });
     const out = await driver.result(job.dispatch_id, 30_000);
     expect(out.result).toMatchObject({ kind: "llm", content: "recovered" });
   });
