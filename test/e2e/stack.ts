@@ -4,6 +4,7 @@ import {
   type Config,
   createLogger,
   createPool,
+  createProducer,
   createQueue,
   createRedis,
   type GroupFrame,
@@ -91,14 +92,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     orchestrator: undefined,
     worker: undefined,
     async startOrchestrator() {
-      const o = await startOrchestrator({
+      const producer = createProducer(bullmq);
+      const started = await startOrchestrator({
         config,
         pool,
         bullmq,
+        producer,
         logger,
         sweepIntervalMs: 0,
         heartbeat: false,
       });
+      const o = { ...started, close: () => started.close().then(() => producer.disconnect()) };
       stack.orchestrator = o;
       return o;
     },

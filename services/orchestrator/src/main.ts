@@ -1,6 +1,7 @@
 import {
   createLogger,
   createPool,
+  createProducer,
   createRedis,
   loadServiceConfig,
   redactUrl,
@@ -19,16 +20,18 @@ const pool = createPool(databaseUrl, {
   logger,
 });
 const bullmq = createRedis(redisUrl, { bullmq: true, name: "synapse-orchestrator-bullmq" });
+const producer = createProducer(bullmq, "synapse-orchestrator-producer");
 logger.info({ database: redactUrl(databaseUrl), redis: redactUrl(redisUrl) }, "orchestrator starting");
 
 const telemetry = await startTelemetry(config, "orchestrator", logger, { serve: true });
-const orchestrator = await startOrchestrator({ config, pool, bullmq, logger });
+const orchestrator = await startOrchestrator({ config, pool, bullmq, producer, logger });
 
 stopOnSignals(logger, async () => {
   try {
     await orchestrator.close(); // waits for running steps (the heartbeat stops with it)
   } finally {
     await pool.end().catch(() => undefined);
+    producer.disconnect();
     bullmq.disconnect();
     await telemetry.close();
   }

@@ -3,7 +3,6 @@ import {
   advanceJobSchema,
   type Config,
   createLogger,
-  createProducer,
   createQueue,
   EXECUTION_QUEUE,
   failJobSchema,
@@ -40,11 +39,13 @@ export interface OrchestratorDeps {
    * writes and checkpoint: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2 connections.
    */
   pool: pg.Pool;
-  /**
-   * Redis for BullMQ (created with `createRedis(url, { bullmq: true })`). Jobs, frames and the
-   * heartbeat go on a producer connection made from it.
-   */
+  /** Redis for BullMQ's worker (created with `createRedis(url, { bullmq: true })`). */
   bullmq: Redis;
+  /**
+   * Jobs, every frame of a turn and the heartbeat go out on it, in order, failing fast while Redis
+   * is away (`createProducer(bullmq)`).
+   */
+  producer: Redis;
   logger?: Logger;
   /**
    * The checkpointer, set up by the caller; by default a `TurnCheckpointSaver` on `pool` (its tables
@@ -83,8 +84,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const logger = deps.logger ?? createLogger(config, "orchestrator");
   const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
 
-  // jobs and every frame of a turn go out on one connection, in order, failing fast while Redis is away
-  const producer = createProducer(deps.bullmq, "orchestrator-producer");
+  const { producer } = deps;
   const executionQueue = createQueue(EXECUTION_QUEUE, producer, config);
   const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, producer, config);
   await executionQueue.waitUntilReady();
@@ -144,7 +144,6 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
       await stopHeartbeat();
       for (const stop of untrack) stop();
       await Promise.all([executionQueue.close(), orchestratorQueue.close()]);
-      producer.disconnect();
       logger.info("orchestrator stopped");
     },
   };
