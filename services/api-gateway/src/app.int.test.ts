@@ -1,7 +1,8 @@
 import { createRedis, ORCHESTRATOR_QUEUE } from "@synapse/shared";
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testConfig, testResources } from "../../../test/support/services.ts";
 import { buildApp } from "./app.ts";
 import { type TestGateway, testGateway } from "./test-helpers.ts";
@@ -204,6 +205,37 @@ describe("the error handler", () => {
       await app.close();
       await queue.close();
       connection.disconnect();
+      await close();
+    }
+  });
+});
+
+describe("wiring", () => {
+  it("opens no connection of its own: every one it uses comes in its deps", async () => {
+    const config = testConfig();
+    const { pool, close } = testResources();
+    const connect = vi.spyOn(Redis.prototype, "connect");
+    // never connected: nothing here needs them
+    const redis = new Redis(config.REDIS_URL!, { lazyConnect: true });
+    const subscriber = new Redis(config.REDIS_URL!, { lazyConnect: true });
+    const orchestratorQueue = { name: ORCHESTRATOR_QUEUE } as Queue;
+    try {
+      const app = await buildApp({
+        config,
+        pool,
+        redis,
+        subscriber,
+        logger: pino({ level: "silent" }),
+        orchestratorQueue,
+      });
+      expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
+      await app.close();
+      expect(connect).not.toHaveBeenCalled();
+      expect([redis.status, subscriber.status]).toEqual(["wait", "wait"]);
+    } finally {
+      connect.mockRestore();
+      redis.disconnect();
+      subscriber.disconnect();
       await close();
     }
   });
