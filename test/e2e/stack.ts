@@ -77,7 +77,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const logger = createLogger(config, "e2e");
   const pool = createPool(config.DATABASE_URL!, { max: 40 });
   const redis = createRedis(config.REDIS_URL!);
-  const subscriber = createRedis(config.REDIS_URL!);
+  // named as the gateway's, for tests that cut its connection
+  const subscriber = createRedis(config.REDIS_URL!, { name: `${config.QUEUE_PREFIX}-gateway-ws` });
   const bullmq = createRedis(config.REDIS_URL!, { bullmq: true });
   const queue = createQueue(ORCHESTRATOR_QUEUE, bullmq, config);
   const app = await buildApp({ config, pool, redis, subscriber, logger, orchestratorQueue: queue });

@@ -19,7 +19,7 @@ const logger = createLogger(config, "gateway");
 const telemetry = await startTelemetry(config, "gateway", logger, { serve: false });
 const pool = createPool(databaseUrl, { applicationName: "synapse-gateway", logger });
 const redis = createRedis(redisUrl, { name: "synapse-gateway" });
-const subscriber = createRedis(redisUrl, { name: "synapse-gateway-ws" });
+const subscriber = createRedis(redisUrl, { name: `${config.QUEUE_PREFIX}-gateway-ws` });
 const queueConnection = createRedis(redisUrl, { bullmq: true, name: "synapse-gateway-queue" });
 const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);
 
