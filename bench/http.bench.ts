@@ -70,12 +70,14 @@ const bench: Bench = async (ctx) => {
   const prefix = config.QUEUE_PREFIX;
   const pool = createPool(ctx.databaseUrl, { max: POOL_SIZE });
   const redis = createRedis(ctx.redisUrl);
+  const subscriber = createRedis(ctx.redisUrl);
   const queueConnection = createRedis(ctx.redisUrl, { bullmq: true });
   const queue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);
   const app = await buildApp({
     config,
     pool,
     redis,
+    subscriber,
     logger: createLogger(config, "bench"),
     orchestratorQueue: queue,
   });
@@ -158,6 +160,7 @@ const bench: Bench = async (ctx) => {
     await queue.close();
     queueConnection.disconnect();
     redis.disconnect();
+    subscriber.disconnect();
     await pool.end();
   }
 };

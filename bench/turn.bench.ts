@@ -1,4 +1,3 @@
-import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import { llmCaller, startFloor, startStepParts } from "./floors.ts";
 import { type Bench, type BenchContext, type BenchRow, median, percentile } from "./support.ts";
 import { startTurnStack } from "./turn-stack.ts";
@@ -9,9 +8,6 @@ import { startTurnStack } from "./turn-stack.ts";
  * ChatOpenAI client calls it). Next to it, in the same run, the I/O floor of one step done by hand.
  */
 export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
-  // as in the services: LangChain builds no unused LangSmith RunTree per runnable call, for this
-  // process's LLM-call baseline and LangGraph invoke too (before 2026-11-25 the baseline built them)
-  skipUntracedRunTrees({ tracing: false });
   const stack = await startTurnStack(ctx);
   const { pool, redis, fake, turn } = stack;
 

@@ -75,16 +75,17 @@ async function servedGateway(ctx: BenchContext) {
     "/nonexistent-dir-for-dotenv",
   );
   const pool = createPool(ctx.databaseUrl, { max: 10 });
-  const [redis, bullmq] = [createRedis(ctx.redisUrl), createRedis(ctx.redisUrl, { bullmq: true })];
+  const [redis, subscriber] = [createRedis(ctx.redisUrl), createRedis(ctx.redisUrl)];
+  const bullmq = createRedis(ctx.redisUrl, { bullmq: true });
   const opts = { connection: bullmq, prefix: config.QUEUE_PREFIX, defaultJobOptions };
   const orchestratorQueue = new Queue(ORCHESTRATOR_QUEUE, opts);
   const logger = createLogger(config, "bench-web");
-  const app = await buildApp({ config, pool, redis, logger, orchestratorQueue });
+  const app = await buildApp({ config, pool, redis, subscriber, logger, orchestratorQueue });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   const close = async () => {
     await app.close();
     await orchestratorQueue.close();
-    for (const connection of [bullmq, redis]) connection.disconnect();
+    for (const connection of [bullmq, redis, subscriber]) connection.disconnect();
     await pool.end();
   };
   return { url, config, pool, redis, close };

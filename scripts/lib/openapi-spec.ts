@@ -20,13 +20,16 @@ export async function openApiSpec(): Promise<Record<string, unknown>> {
     "/nonexistent-dir-for-dotenv",
   );
   const pool = createPool(config.DATABASE_URL!);
+  // never connected: no route is called, and no socket subscribes
   const redis = new Redis(config.REDIS_URL!, { lazyConnect: true });
+  const subscriber = new Redis(config.REDIS_URL!, { lazyConnect: true });
   // routes only add jobs while serving requests, and none is served here
   const orchestratorQueue = { name: ORCHESTRATOR_QUEUE } as Queue;
   const app = await buildApp({
     config,
     pool,
     redis,
+    subscriber,
     logger: createLogger(config, "openapi"),
     orchestratorQueue,
   });
@@ -37,6 +40,7 @@ export async function openApiSpec(): Promise<Record<string, unknown>> {
   } finally {
     await app.close();
     redis.disconnect();
+    subscriber.disconnect();
     await pool.end();
   }
 }

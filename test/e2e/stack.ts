@@ -4,6 +4,7 @@ import {
   type Config,
   createLogger,
   createPool,
+  createProducer,
   createQueue,
   createRedis,
   type GroupFrame,
@@ -16,7 +17,11 @@ import type pg from "pg";
 import WebSocket from "ws";
 import { serviceArgs } from "../../scripts/lib/service-process.ts";
 import { buildApp } from "../../services/api-gateway/src/app.ts";
-import { type ExecutionWorker, startExecutionWorker } from "../../services/execution-worker/src/index.ts";
+import {
+  connectWorkerRedis,
+  type ExecutionWorker,
+  startExecutionWorker,
+} from "../../services/execution-worker/src/index.ts";
 import { type Orchestrator, startOrchestrator } from "../../services/orchestrator/src/index.ts";
 import { type FakeLlmServer, type FakeRequest, startFakeLlmServer } from "../fakes/llm-server.ts";
 import { testConfig } from "../support/services.ts";
@@ -72,9 +77,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const logger = createLogger(config, "e2e");
   const pool = createPool(config.DATABASE_URL!, { max: 40 });
   const redis = createRedis(config.REDIS_URL!);
+  // named as the gateway's, for tests that cut its connection
+  const subscriber = createRedis(config.REDIS_URL!, { name: `${config.QUEUE_PREFIX}-gateway-ws` });
   const bullmq = createRedis(config.REDIS_URL!, { bullmq: true });
   const queue = createQueue(ORCHESTRATOR_QUEUE, bullmq, config);
-  const app = await buildApp({ config, pool, redis, logger, orchestratorQueue: queue });
+  const app = await buildApp({ config, pool, redis, subscriber, logger, orchestratorQueue: queue });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
   const stack: Stack = {
@@ -86,19 +93,30 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     orchestrator: undefined,
     worker: undefined,
     async startOrchestrator() {
-      const o = await startOrchestrator({
+      const producer = createProducer(bullmq);
+      const started = await startOrchestrator({
         config,
         pool,
         bullmq,
+        producer,
         logger,
         sweepIntervalMs: 0,
         heartbeat: false,
       });
+      const o = { ...started, close: () => started.close().then(() => producer.disconnect()) };
       stack.orchestrator = o;
       return o;
     },
     async startWorker() {
-      const w = await startExecutionWorker({ config, pool, logger, backoff: { baseMs: 10, maxMs: 50 } });
+      const connections = connectWorkerRedis(config.REDIS_URL!);
+      const started = await startExecutionWorker({
+        config,
+        pool,
+        connections,
+        logger,
+        backoff: { baseMs: 10, maxMs: 50 },
+      });
+      const w = { ...started, close: () => started.close().then(() => connections.close()) };
       stack.worker = w;
       return w;
     },
@@ -137,6 +155,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await queue.close();
       bullmq.disconnect();
       redis.disconnect();
+      subscriber.disconnect();
       await pool.end();
       await fake.close();
     },

@@ -36,6 +36,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 export interface TestResources {
   pool: pg.Pool;
   redis: Redis;
+  /** A connection for a gateway's WebSocket part to subscribe on. */
+  subscriber: Redis;
   close(): Promise<void>;
 }
 
@@ -43,12 +45,15 @@ export function testResources(): TestResources {
   const { databaseUrl, redisUrl } = testUrls();
   const pool = createPool(databaseUrl, { max: 10 });
   const redis = createRedis(redisUrl);
+  const subscriber = createRedis(redisUrl);
   return {
     pool,
     redis,
+    subscriber,
     async close() {
       await pool.end();
       redis.disconnect();
+      subscriber.disconnect();
     },
   };
 }

@@ -1,5 +1,4 @@
 export * from "./agents.ts";
-export { JobWorker } from "./bullmq-scripts.ts";
 export * from "./catalog.ts";
 export * from "./config.ts";
 export { MIGRATIONS_DIR, migrateDown, migrateUp } from "./db/migrate.ts";

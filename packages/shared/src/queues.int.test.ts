@@ -1,7 +1,6 @@
-import { UnrecoverableError } from "bullmq";
+import { UnrecoverableError, Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { testConfig } from "../../../test/support/services.ts";
-import { JobWorker } from "./bullmq-scripts.ts";
 import { createQueue, workerOptions } from "./queues.ts";
 import { createRedis } from "./redis.ts";
 
@@ -25,7 +24,7 @@ describe("job retention", () => {
       const count = () => {
         if (++finished === total) resolve();
       };
-      const worker = new JobWorker(
+      const worker = new Worker(
         "retention",
         async (job) => {
           if (job.data.fail) throw new UnrecoverableError("failing on purpose");

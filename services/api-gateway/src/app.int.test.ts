@@ -1,7 +1,8 @@
 import { createRedis, ORCHESTRATOR_QUEUE } from "@synapse/shared";
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testConfig, testResources } from "../../../test/support/services.ts";
 import { type TestGateway, testGateway } from "../test/helpers.ts";
 import { buildApp } from "./app.ts";
@@ -183,12 +184,12 @@ describe("HTTP behaviour", () => {
 describe("the error handler", () => {
   it("turns an unexpected error into a logged, generic 500 with the request id and no stack", async () => {
     const config = testConfig({ LOG_LEVEL: "error" });
-    const { pool, redis, close } = testResources();
+    const { pool, redis, subscriber, close } = testResources();
     const connection = createRedis(config.REDIS_URL!, { bullmq: true });
     const queue = new Queue(ORCHESTRATOR_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
     const lines: string[] = [];
     const logger = pino({ level: "error" }, { write: (line: string) => lines.push(line) });
-    const app = await buildApp({ config, pool, redis, logger, orchestratorQueue: queue });
+    const app = await buildApp({ config, pool, redis, subscriber, logger, orchestratorQueue: queue });
     app.get("/boom", async () => {
       throw new Error("database password is hunter2");
     });
@@ -204,6 +205,37 @@ describe("the error handler", () => {
       await app.close();
       await queue.close();
       connection.disconnect();
+      await close();
+    }
+  });
+});
+
+describe("wiring", () => {
+  it("opens no connection of its own: every one it uses comes in its deps", async () => {
+    const config = testConfig();
+    const { pool, close } = testResources();
+    const connect = vi.spyOn(Redis.prototype, "connect");
+    // never connected: nothing here needs them
+    const redis = new Redis(config.REDIS_URL!, { lazyConnect: true });
+    const subscriber = new Redis(config.REDIS_URL!, { lazyConnect: true });
+    const orchestratorQueue = { name: ORCHESTRATOR_QUEUE } as Queue;
+    try {
+      const app = await buildApp({
+        config,
+        pool,
+        redis,
+        subscriber,
+        logger: pino({ level: "silent" }),
+        orchestratorQueue,
+      });
+      expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
+      await app.close();
+      expect(connect).not.toHaveBeenCalled();
+      expect([redis.status, subscriber.status]).toEqual(["wait", "wait"]);
+    } finally {
+      connect.mockRestore();
+      redis.disconnect();
+      subscriber.disconnect();
       await close();
     }
   });

@@ -1,5 +1,4 @@
 import websocket from "@fastify/websocket";
-import { requireUrls } from "@synapse/shared";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { authenticate } from "./auth/authenticate.ts";
@@ -37,8 +36,9 @@ const ROUTES = [
 
 /**
  * Builds the gateway: HTTP routes of SPEC §3 with zod validation, the error handler, security
- * headers, CORS, OpenAPI + docs, and the WebSocket. Connects to nothing itself; closing the app
- * closes the WebSocket part too (not the pool, Redis or queue it was given).
+ * headers, CORS, OpenAPI + docs, and the WebSocket. Connects to nothing itself: every connection
+ * comes in `deps`. Closing the app closes the WebSocket part too (not the pool, Redis connections
+ * or queue it was given).
  */
 export async function buildApp(deps: GatewayDeps): Promise<App> {
   const { config } = deps;
@@ -78,7 +78,8 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   closeWs = await registerWebSocket(app as unknown as FastifyInstance, {
     config,
     pool: deps.pool,
-    redisUrl: requireUrls(config).redisUrl,
+    redis: deps.redis,
+    subscriber: deps.subscriber,
     logger: deps.logger,
   });
   if (deps.webRoot !== null) await registerWebApp(app as unknown as FastifyInstance, deps.webRoot);

@@ -16,6 +16,8 @@ export interface GatewayDeps {
   config: Config;
   pool: pg.Pool;
   redis: Redis;
+  /** A Redis connection of its own on which the WebSocket part subscribes to the groups' channels. */
+  subscriber: Redis;
   logger: Logger;
   /** BullMQ queue `orchestrator` (prefix `QUEUE_PREFIX`); the gateway adds `advance` jobs to it. */
   orchestratorQueue: Queue;

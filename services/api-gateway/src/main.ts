@@ -17,12 +17,13 @@ const { config, databaseUrl, redisUrl } = loadServiceConfig();
 const logger = createLogger(config, "gateway");
 
 const telemetry = await startTelemetry(config, "gateway", logger, { serve: false });
-const pool = createPool(databaseUrl, { applicationName: "synapse-gateway" });
+const pool = createPool(databaseUrl, { applicationName: "synapse-gateway", logger });
 const redis = createRedis(redisUrl, { name: "synapse-gateway" });
+const subscriber = createRedis(redisUrl, { name: `${config.QUEUE_PREFIX}-gateway-ws` });
 const queueConnection = createRedis(redisUrl, { bullmq: true, name: "synapse-gateway-queue" });
 const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);
 
-const app = await buildApp({ config, pool, redis, logger, orchestratorQueue });
+const app = await buildApp({ config, pool, redis, subscriber, logger, orchestratorQueue });
 const address = await app.listen({ host: config.HOST, port: config.PORT });
 const stopHeartbeat = startHeartbeat(redis, config.QUEUE_PREFIX, "gateway");
 logger.info(
@@ -35,7 +36,7 @@ stopOnSignals(logger, async () => {
   await stopHeartbeat();
   await orchestratorQueue.close();
   queueConnection.disconnect();
-  await redis.quit();
+  await Promise.all([redis.quit(), subscriber.quit()]);
   await pool.end();
   await telemetry.close();
 });

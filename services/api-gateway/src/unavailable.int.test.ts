@@ -25,6 +25,7 @@ async function gatewayWith(parts: { pool?: pg.Pool; redis?: Redis }): Promise<Ap
     config: gw.config,
     pool: parts.pool ?? gw.pool,
     redis: parts.redis ?? gw.redis,
+    subscriber: gw.subscriber,
     logger: createLogger(gw.config, "gateway-test"),
     orchestratorQueue: gw.queue,
   });

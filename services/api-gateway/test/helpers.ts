@@ -19,6 +19,7 @@ export interface TestGateway {
   config: Config;
   pool: ReturnType<typeof testResources>["pool"];
   redis: ReturnType<typeof testResources>["redis"];
+  subscriber: ReturnType<typeof testResources>["subscriber"];
   queue: Queue;
   /** `app.inject` with an optional bearer token and JSON body. */
   call(
@@ -49,13 +50,14 @@ export interface GroupDetail {
  */
 export async function testGateway(overrides: Record<string, string> = {}): Promise<TestGateway> {
   const config = testConfig({ RATE_LIMIT_AUTH_PER_MINUTE: "100000", ...overrides });
-  const { pool, redis, close } = testResources();
+  const { pool, redis, subscriber, close } = testResources();
   const queueConnection = createRedis(config.REDIS_URL!, { bullmq: true });
   const queue = createQueue(ORCHESTRATOR_QUEUE, queueConnection, config);
   const app = await buildApp({
     config,
     pool,
     redis,
+    subscriber,
     logger: createLogger(config, "gateway-test"),
     orchestratorQueue: queue,
   });
@@ -101,6 +103,7 @@ export async function testGateway(overrides: Record<string, string> = {}): Promi
     config,
     pool,
     redis,
+    subscriber,
     queue,
     call,
     user,

@@ -1,3 +1,9 @@
 export type { AgentRow } from "./agents.ts";
 export type { ProviderContext, ProviderFactory } from "./providers/types.ts";
-export { type ExecutionWorker, type ExecutionWorkerDeps, startExecutionWorker } from "./worker.ts";
+export {
+  connectWorkerRedis,
+  type ExecutionWorker,
+  type ExecutionWorkerDeps,
+  startExecutionWorker,
+  type WorkerRedis,
+} from "./worker.ts";

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { type AIMessageChunk, type BaseMessage, SystemMessage } from "@langchain/core/messages";
 import {
-  batchWrites,
   type Config,
   type ExecutionResult,
   endPartial,
@@ -204,9 +203,7 @@ export async function runLlmJob(
         try {
           const model = factory({ agent, team, history: rows });
           const reply = await streamOnce(model, messages, tools, deadline.signal, (d) => tokens.push(d));
-          // handed to Redis ahead of the result (same connection), in one write with it; their replies
-          // are not waited for
-          batchWrites(deps.redis);
+          // handed to Redis ahead of the result (same connection); their replies are not waited for
           void tokens.flush();
           endReply("stored");
           log.info(

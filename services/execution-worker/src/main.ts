@@ -1,6 +1,6 @@
 import { createLogger, createPool, loadServiceConfig, redactUrl, stopOnSignals } from "@synapse/shared";
 import { startTelemetry } from "@synapse/shared/telemetry/start";
-import { startExecutionWorker } from "./worker.ts";
+import { connectWorkerRedis, startExecutionWorker } from "./worker.ts";
 
 /** Composition root of the execution-worker process (`npm run start:worker`). */
 const { config, databaseUrl, redisUrl } = loadServiceConfig();
@@ -11,13 +11,16 @@ process.on("unhandledRejection", (err) => logger.error({ err: String(err) }, "un
 const pool = createPool(databaseUrl, {
   max: Math.min(50, config.WORKER_CONCURRENCY + 4),
   applicationName: "synapse-worker",
+  logger,
 });
 const telemetry = await startTelemetry(config, "worker", logger, { serve: true });
-const worker = await startExecutionWorker({ config, pool, redisUrl, logger });
+const connections = connectWorkerRedis(redisUrl);
+const worker = await startExecutionWorker({ config, pool, connections, logger });
 logger.info({ redis: redactUrl(redisUrl) }, "execution worker started");
 
 stopOnSignals(logger, async () => {
   await worker.close(); // lets active jobs finish, leaves the heartbeat set
+  await connections.close();
   await pool.end();
   await telemetry.close();
 });

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { spawnScript, stdoutMatch, stopChild } from "../../../test/support/child-process.ts";
 import { testConfig, testResources, testUrls } from "../../../test/support/services.ts";
 import { addMessage, llmJob, QueueDriver, seedGroup, startWorkerUnderTest } from "../test/fixtures.ts";
-import { startExecutionWorker } from "./worker.ts";
+import { connectWorkerRedis, startExecutionWorker } from "./worker.ts";
 
 const workerProcess = path.join(import.meta.dirname, "../test/worker-process.ts");
 
@@ -37,14 +37,19 @@ describe("crash recovery", () => {
     await started;
     await stopChild(a, "SIGKILL"); // no more lock renewals: the process is gone
 
+    const bConnections = connectWorkerRedis(testUrls().redisUrl);
     const b = await startExecutionWorker({
       config,
       pool: res.pool,
+      connections: bConnections,
       providers: {
         flaky: () => new FakeStreamingChatModel({ sleep: 1, chunks: [new AIMessageChunk("recovered")] }),
       },
     });
-    closers.push(() => b.close());
+    closers.push(async () => {
+      await b.close();
+      await bConnections.close();
+    });
     const out = await driver.result(job.dispatch_id, 30_000);
     expect(out.result).toMatchObject({ kind: "llm", content: "recovered" });
   });

@@ -7,7 +7,6 @@ import {
   type ExecutionResult,
   isFinalAttempt,
   isUnavailableError,
-  JobWorker,
   jobIds,
   type LlmJob,
   type Logger,
@@ -20,8 +19,8 @@ import {
   toolJobSchema,
   workerOptions,
 } from "@synapse/shared";
-import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
-import { type Job, UnrecoverableError } from "bullmq";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import type pg from "pg";
 import { CancelWatcher, TurnCancelledError } from "./cancel.ts";
 import { runLlmJob } from "./llm.job.ts";
@@ -30,12 +29,40 @@ import type { BackoffOptions } from "./providers/retry.ts";
 import type { ProviderFactory } from "./providers/types.ts";
 import { runToolJob } from "./tool.job.ts";
 
-/** What {@link startExecutionWorker} needs; it connects nothing else by itself. */
+/** The Redis connections of an execution worker; whoever makes them closes them. */
+export interface WorkerRedis {
+  /**
+   * For BullMQ (`createRedis(url, { bullmq: true })`): jobs, results and token frames. It waits out
+   * a Redis outage rather than failing a call that has finished (its retry would call the LLM again).
+   */
+  bullmq: Redis;
+  /** Cancel-key reads and the heartbeat. */
+  redis: Redis;
+  /** Subscribed to the control channel, where cancels arrive. */
+  subscriber: Redis;
+}
+
+/** Opens the connections of {@link WorkerRedis} on `url`; `close()` closes them. */
+export function connectWorkerRedis(url: string): WorkerRedis & { close(): Promise<void> } {
+  const connections = {
+    bullmq: createRedis(url, { bullmq: true, name: "worker-bullmq" }),
+    redis: createRedis(url, { name: "worker-status" }),
+    subscriber: createRedis(url, { name: "worker-control" }),
+  };
+  return {
+    ...connections,
+    async close() {
+      await Promise.all(Object.values(connections).map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
+
+/** What {@link startExecutionWorker} needs; it connects nothing by itself. */
 export interface ExecutionWorkerDeps {
   config: Config;
   pool: pg.Pool;
-  /** Redis URL for the worker's own connections @defaultValue config.REDIS_URL */
-  redisUrl?: string;
+  /** Its Redis connections, made by the caller ({@link connectWorkerRedis}). */
+  connections: WorkerRedis;
   /** @defaultValue a pino logger from config (service "execution-worker") */
   logger?: Logger;
   /** Provider factories by name, winning over the built-ins (tests plug stubs in here). */
@@ -52,7 +79,7 @@ export interface ExecutionWorkerDeps {
 
 /** A running execution worker. */
 export interface ExecutionWorker {
-  /** Drains: lets active jobs finish, then closes every connection it opened. */
+  /** Drains: lets active jobs finish and stops listening for cancels; the connections stay open. */
   close(): Promise<void>;
 }
 
@@ -63,18 +90,11 @@ export interface ExecutionWorker {
  */
 export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<ExecutionWorker> {
   const { config, pool } = deps;
-  const url = deps.redisUrl ?? config.REDIS_URL;
-  if (!url) throw new Error("startExecutionWorker: no Redis URL (deps.redisUrl or config.REDIS_URL)");
+  const { bullmq: bull, redis, subscriber } = deps.connections;
   const log = deps.logger ?? createLogger(config, "execution-worker");
-  skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
   const prefix = config.QUEUE_PREFIX;
 
-  const bull = createRedis(url, { bullmq: true, name: "worker-bullmq" });
-  // cancel-key reads and the heartbeat; token frames and results go on `bull`, which waits out a
-  // Redis outage rather than failing a call that has finished (its retry would call the LLM again)
-  const redis = createRedis(url, { name: "worker-status" });
-  const sub = createRedis(url, { name: "worker-control" });
-  const cancels = new CancelWatcher(sub, redis, prefix, log);
+  const cancels = new CancelWatcher(subscriber, redis, prefix, log);
   await cancels.start();
 
   const results = createQueue<ResultJob>(ORCHESTRATOR_QUEUE, bull, config);
@@ -179,7 +199,7 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
     }
   };
 
-  const worker = new JobWorker(
+  const worker = new Worker(
     EXECUTION_QUEUE,
     process,
     workerOptions(bull, prefix, deps.concurrency ?? config.WORKER_CONCURRENCY),
@@ -198,7 +218,6 @@ export async function startExecutionWorker(deps: ExecutionWorkerDeps): Promise<E
         await stopHeartbeat();
         await cancels.stop();
         await results.close();
-        await Promise.all([bull.quit(), redis.quit(), sub.quit()].map((p) => p.catch(() => undefined)));
       })();
       return closing;
     },

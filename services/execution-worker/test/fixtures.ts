@@ -23,7 +23,7 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import { insertAgents, insertGroup, insertUser } from "../../../test/support/seed.ts";
 import type { AgentRow } from "../src/agents.ts";
-import { type ExecutionWorkerDeps, startExecutionWorker } from "../src/worker.ts";
+import { connectWorkerRedis, type ExecutionWorkerDeps, startExecutionWorker } from "../src/worker.ts";
 
 export interface SeededGroup {
   groupId: string;
@@ -137,15 +137,17 @@ export interface WorkerUnderTest {
 export async function startWorkerUnderTest(
   pool: pg.Pool,
   config: Config,
-  opts: Omit<ExecutionWorkerDeps, "config" | "pool"> = {},
+  opts: Omit<ExecutionWorkerDeps, "config" | "pool" | "connections"> = {},
 ): Promise<WorkerUnderTest> {
-  const worker = await startExecutionWorker({ config, pool, ...opts });
+  const connections = connectWorkerRedis(config.REDIS_URL!);
+  const worker = await startExecutionWorker({ config, pool, connections, ...opts });
   const driver = new QueueDriver(config.REDIS_URL!, config.QUEUE_PREFIX);
   return {
     driver,
     prefix: config.QUEUE_PREFIX,
     async close() {
       await worker.close();
+      await connections.close();
       await driver.close();
     },
   };

@@ -7,14 +7,15 @@
 import { AIMessage } from "@langchain/core/messages";
 import { FakeStreamingChatModel } from "@langchain/core/utils/testing";
 import { createPool, loadConfig, requireUrls } from "@synapse/shared";
-import { startExecutionWorker } from "../src/worker.ts";
+import { connectWorkerRedis, startExecutionWorker } from "../src/worker.ts";
 
 const config = loadConfig();
-const { databaseUrl } = requireUrls(config);
+const { databaseUrl, redisUrl } = requireUrls(config);
 const pool = createPool(databaseUrl, { max: 2, applicationName: "worker-process" });
 await startExecutionWorker({
   config,
   pool,
+  connections: connectWorkerRedis(redisUrl),
   concurrency: 1,
   providers: {
     flaky: () => {

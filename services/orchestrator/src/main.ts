@@ -1,6 +1,7 @@
 import {
   createLogger,
   createPool,
+  createProducer,
   createRedis,
   loadServiceConfig,
   redactUrl,
@@ -16,18 +17,21 @@ const logger = createLogger(config, "orchestrator");
 const pool = createPool(databaseUrl, {
   max: 2 * config.ORCHESTRATOR_CONCURRENCY + 4,
   applicationName: "synapse-orchestrator",
+  logger,
 });
 const bullmq = createRedis(redisUrl, { bullmq: true, name: "synapse-orchestrator-bullmq" });
+const producer = createProducer(bullmq, "synapse-orchestrator-producer");
 logger.info({ database: redactUrl(databaseUrl), redis: redactUrl(redisUrl) }, "orchestrator starting");
 
 const telemetry = await startTelemetry(config, "orchestrator", logger, { serve: true });
-const orchestrator = await startOrchestrator({ config, pool, bullmq, logger });
+const orchestrator = await startOrchestrator({ config, pool, bullmq, producer, logger });
 
 stopOnSignals(logger, async () => {
   try {
     await orchestrator.close(); // waits for running steps (the heartbeat stops with it)
   } finally {
     await pool.end().catch(() => undefined);
+    producer.disconnect();
     bullmq.disconnect();
     await telemetry.close();
   }

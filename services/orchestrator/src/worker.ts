@@ -3,13 +3,11 @@ import {
   advanceJobSchema,
   type Config,
   createLogger,
-  createProducer,
   createQueue,
   EXECUTION_QUEUE,
   failJobSchema,
   isFinalAttempt,
   isUnavailableError,
-  JobWorker,
   jobIds,
   type Logger,
   ORCHESTRATOR_QUEUE,
@@ -18,9 +16,8 @@ import {
   startHeartbeat,
   workerOptions,
 } from "@synapse/shared";
-import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import { trackQueueDepth } from "@synapse/shared/telemetry/metrics";
-import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
+import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { graphStore } from "./graph/checkpointer.ts";
@@ -42,11 +39,13 @@ export interface OrchestratorDeps {
    * writes and checkpoint: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2 connections.
    */
   pool: pg.Pool;
-  /**
-   * Redis for BullMQ (created with `createRedis(url, { bullmq: true })`). Jobs, frames and the
-   * heartbeat go on a producer connection made from it.
-   */
+  /** Redis for BullMQ's worker (created with `createRedis(url, { bullmq: true })`). */
   bullmq: Redis;
+  /**
+   * Jobs, every frame of a turn and the heartbeat go out on it, in order, failing fast while Redis
+   * is away (`createProducer(bullmq)`).
+   */
+  producer: Redis;
   logger?: Logger;
   /**
    * The checkpointer, set up by the caller; by default a `TurnCheckpointSaver` on `pool` (its tables
@@ -83,11 +82,9 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
-  skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
   const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
 
-  // jobs and every frame of a turn go out on one connection, in order, failing fast while Redis is away
-  const producer = createProducer(deps.bullmq, "orchestrator-producer");
+  const { producer } = deps;
   const executionQueue = createQueue(EXECUTION_QUEUE, producer, config);
   const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, producer, config);
   await executionQueue.waitUntilReady();
@@ -116,7 +113,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
 
   // the producer fails fast while Redis is away, with errors that carry no code: its state says why
   const outage = (err: unknown) => isUnavailableError(err) || producer.status !== "ready";
-  const worker = new JobWorker(
+  const worker = new Worker(
     ORCHESTRATOR_QUEUE,
     (job: Job, token?: string) => processJob(runner, logger, outage, job, token),
     workerOptions(deps.bullmq, prefix, config.ORCHESTRATOR_CONCURRENCY),
@@ -147,7 +144,6 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
       await stopHeartbeat();
       for (const stop of untrack) stop();
       await Promise.all([executionQueue.close(), orchestratorQueue.close()]);
-      producer.disconnect();
       logger.info("orchestrator stopped");
     },
   };

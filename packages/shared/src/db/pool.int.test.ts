@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testUrls } from "../../../../test/support/services.ts";
 import { startTcpProxy, type TcpProxy } from "../../../../test/support/tcp-proxy.ts";
+import type { Logger } from "../logger.ts";
 import { isUnavailableError } from "../outage.ts";
 import { createPool } from "./pool.ts";
 
@@ -26,6 +28,42 @@ describe("a pool whose PostgreSQL goes away", () => {
       expect(err).toBeInstanceOf(Error);
       expect(isUnavailableError(err)).toBe(true);
       expect(isUnavailableError(await pool.query("select 1").catch((e: unknown) => e))).toBe(true);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe("createPool", () => {
+  it("reads int8 as a number on its own connections, leaving pg's global parsers alone", async () => {
+    const pool = createPool(testUrls().databaseUrl, { max: 1 });
+    try {
+      const { rows } = await pool.query(
+        "select 9007199254740991::int8 as big, count(*) as n from (values (1), (2)) v",
+      );
+      expect(rows[0]).toEqual({ big: Number.MAX_SAFE_INTEGER, n: 2 });
+      expect(pg.types.getTypeParser(pg.types.builtins.INT8, "text")("7")).toBe("7");
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("logs an idle connection's failure through the logger it was given, without the URL", async () => {
+    const lines: unknown[][] = [];
+    const logger = { warn: (...args: unknown[]) => lines.push(args) } as unknown as Logger;
+    const pool = createPool(testUrls().databaseUrl, { max: 1, logger, applicationName: "pool-error-test" });
+    try {
+      await pool.query("select 1"); // one idle connection now
+      const admin = createPool(testUrls().databaseUrl, { max: 1 });
+      await admin.query(
+        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1",
+        ["pool-error-test"],
+      );
+      await admin.end();
+      await vi.waitFor(() => expect(lines).toHaveLength(1));
+      expect(lines[0]?.[1]).toBe("database connection lost");
+      expect(JSON.stringify(lines[0])).toMatch(/terminat/);
+      expect(JSON.stringify(lines[0])).not.toContain(new URL(testUrls().databaseUrl).host);
     } finally {
       await pool.end();
     }

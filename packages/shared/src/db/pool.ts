@@ -1,8 +1,18 @@
 import pg from "pg";
+import type { Logger } from "../logger.ts";
 import { markConnectionLost, ServiceUnavailableError } from "../outage.ts";
 
-// int8 (seq, counts) fits a JS number for any realistic group; parse it as one, not as a string
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+/**
+ * The type parsers of Synapse's pools: pg's own, but int8 (seqs, counts) read as a JS number rather
+ * than a string, which a group's seq never outgrows. Given to each pool, so that pg's global parsers,
+ * and any other pg user in the process, are left as they are.
+ */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === pg.types.builtins.INT8 && format !== "binary"
+      ? (v: string) => Number.parseInt(v, 10)
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
+};
 
 /** Options for {@link createPool}. */
 export interface PoolOptions {
@@ -10,6 +20,8 @@ export interface PoolOptions {
   max?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /** Where an idle connection's failure is logged (a service's logger); without one it is dropped. */
+  logger?: Logger;
 }
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: () => void) => void;
@@ -44,9 +56,13 @@ export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
+    types,
   });
-  // an idle client losing its connection must not crash the process; the next query reconnects
-  pool.on("error", () => undefined);
+  // an idle client losing its connection must not crash the process; the next query reconnects.
+  // The message and code only: the error carries nothing of the connection string.
+  pool.on("error", (err) =>
+    opts.logger?.warn({ err: { message: err.message, code: pgCode(err) } }, "database connection lost"),
+  );
   // nor may a checked-out one (pg-pool listens only while a client is idle): its queries fail with
   // the error, and the pool drops it when it is released. That error has no code: mark it an outage
   pool.on("connect", (client) => client.on("error", markConnectionLost));

@@ -57,7 +57,7 @@ describe("GET /health and /ready", () => {
 
   it("/ready → 503 naming PostgreSQL when it does not answer", async () => {
     const config = testConfig();
-    const { redis, close } = testResources();
+    const { redis, subscriber, close } = testResources();
     const pool = createPool("postgres://nobody@127.0.0.1:1/none");
     const connection = redis.duplicate({ maxRetriesPerRequest: null });
     const queue = new Queue("orchestrator", {
@@ -68,6 +68,7 @@ describe("GET /health and /ready", () => {
       config,
       pool,
       redis,
+      subscriber,
       logger: createLogger(config, "test"),
       orchestratorQueue: queue,
     });

@@ -1,5 +1,4 @@
 import {
-  createRedis,
   groupChannel,
   type Logger,
   type Message,
@@ -11,46 +10,19 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import { CloseCode } from "./close-codes.ts";
 import { messageFrame, type OutFrame, outFrame, parseGroupFrame, type TokenFrame } from "./frames.ts";
-import { ReplyStreams } from "./reply-streams.ts";
+import { type Group, type Inbound, newGroup } from "./hub-group.ts";
 import type { GroupSocket } from "./socket.ts";
 import { readLastSeq, readMessages, readRecentTurns, type TurnRow } from "./store.ts";
-import { TurnMemory } from "./turn-memory.ts";
 import { agentFrames, readTurnState, type TurnState } from "./turn-state.ts";
 
 const GAP_PAGE = 1000;
 
-/** Queued after the subscriber reconnects: deliver what was committed since `resync` (ms). */
-type Resync = { resync: number };
-type Inbound = string | Resync;
-
-interface Group {
-  readonly id: string;
-  readonly channel: string;
-  readonly sockets: Set<GroupSocket>;
-  /** A subscription is wanted (some socket is attached); subscribe/unsubscribe follow it, in order. */
-  wanted: boolean;
-  /** Frames from the channel are queued (from SUBSCRIBE until UNSUBSCRIBE). */
-  accepting: boolean;
-  /** The group's last seq is known: queued frames are processed. */
-  live: boolean;
-  /** Resolves when the current subscription is live. */
-  ready: Promise<void>;
-  /** Subscribe and unsubscribe of this group, one after the other. */
-  chain: Promise<void>;
-  /** Seq of the last `message` frame fanned out: the stream to sockets has no gap and no repeat. */
-  lastSeq: number;
-  inbox: Inbound[];
-  inboxHead: number;
-  draining: boolean;
-  /** Which turns were cancelled, and which were announced. */
-  turns: TurnMemory;
-  /** How far each streamed reply has gone out. */
-  streams: ReplyStreams;
-}
-
 export interface HubOptions {
   pool: pg.Pool;
-  redisUrl: string;
+  /** For commands: reads the stored text of replies and the turns' state. */
+  redis: Redis;
+  /** A connection of its own that the hub only subscribes on (its owner connects and closes it). */
+  subscriber: Redis;
   prefix: string;
   logger: Logger;
 }
@@ -66,7 +38,6 @@ export interface HubOptions {
  */
 export class Hub {
   private readonly sub: Redis;
-  /** For commands (the subscriber can only subscribe): reads the stored text of replies. */
   private readonly cmd: Redis;
   private readonly groups = new Map<string, Group>();
   private readonly byChannel = new Map<string, Group>();
@@ -75,18 +46,24 @@ export class Hub {
   /** When the subscriber last lost its connection (ms): frames published since then were lost. */
   private disconnectedAt: number | undefined;
 
-  constructor(private readonly opts: HubOptions) {
-    this.sub = createRedis(opts.redisUrl, { name: `${opts.prefix}-gateway-ws` });
-    this.cmd = createRedis(opts.redisUrl, { name: `${opts.prefix}-gateway-ws-read` });
-    this.sub.on("message", (channel: string, raw: string) => this.onChannelMessage(channel, raw));
-    this.sub.on("close", () => {
+  private readonly listeners = {
+    message: (channel: string, raw: string) => this.onChannelMessage(channel, raw),
+    close: () => {
       this.disconnectedAt ??= Date.now();
-    });
-    this.sub.on("ready", () => {
+    },
+    ready: () => {
       if (this.readyOnce) void this.resyncAfterReconnect();
       else this.disconnectedAt = undefined; // first connection: nothing was missed
       this.readyOnce = true;
-    });
+    },
+  };
+
+  constructor(private readonly opts: HubOptions) {
+    this.sub = opts.subscriber;
+    this.cmd = opts.redis;
+    // a subscriber connected before the hub existed has had its first connection
+    this.readyOnce = this.sub.status === "ready";
+    for (const [event, fn] of Object.entries(this.listeners)) this.sub.on(event, fn);
   }
 
   /**
@@ -116,22 +93,7 @@ export class Hub {
     if (this.closed) return Promise.reject(new Error("hub closed"));
     let g = this.groups.get(socket.groupId);
     if (!g) {
-      g = {
-        id: socket.groupId,
-        channel: groupChannel(this.opts.prefix, socket.groupId),
-        sockets: new Set(),
-        wanted: false,
-        accepting: false,
-        live: false,
-        ready: Promise.resolve(),
-        chain: Promise.resolve(),
-        lastSeq: 0,
-        inbox: [],
-        inboxHead: 0,
-        draining: false,
-        turns: new TurnMemory(),
-        streams: new ReplyStreams(socket.groupId),
-      };
+      g = newGroup(socket.groupId, groupChannel(this.opts.prefix, socket.groupId));
       this.groups.set(g.id, g);
       this.byChannel.set(g.channel, g);
     }
@@ -381,7 +343,7 @@ export class Hub {
     for (const s of g.sockets) s.deliver(frame);
   }
 
-  /** Stops the subscriber. Sockets are closed by their owner before. */
+  /** Leaves the subscriber's channels; its owner closes it. Sockets are closed by their owner before. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -391,9 +353,7 @@ export class Hub {
     }
     this.groups.clear();
     this.byChannel.clear();
-    await Promise.all([
-      this.sub.quit().catch(() => this.sub.disconnect()),
-      this.cmd.quit().catch(() => this.cmd.disconnect()),
-    ]);
+    for (const [event, fn] of Object.entries(this.listeners)) this.sub.off(event, fn);
+    if (this.sub.status === "ready") await this.sub.unsubscribe().catch(() => undefined);
   }
 }

@@ -1,24 +1,42 @@
+import type { WebsocketPluginOptions } from "@fastify/websocket";
 import type { Config, Logger } from "@synapse/shared";
 import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
 import type pg from "pg";
-import "@fastify/websocket";
 import { verifyAccessToken } from "../auth/tokens.ts";
 import { isUuid, parseAfter, selectProtocol, tokenOf } from "./auth.ts";
 import { CloseCode } from "./close-codes.ts";
 import { serveSocket } from "./connection.ts";
 import { Hub } from "./hub.ts";
 import type { GroupSocket } from "./socket.ts";
+import { socketErrorHandler } from "./socket-errors.ts";
 import { readLastSeq } from "./store.ts";
 
 export { CloseCode } from "./close-codes.ts";
-export { websocketPluginOptions } from "./socket-errors.ts";
 
-/** What the WebSocket part of the gateway needs; it opens its own Redis subscriber from `redisUrl`. */
+/** Largest frame a client may send (clients send only pings); a bigger one closes the socket (1009). */
+const MAX_CLIENT_FRAME_BYTES = 16_384;
+
+/** What the WebSocket part of the gateway is built from; it opens no connection itself. */
 export interface WsDeps {
   config: Config;
   pool: pg.Pool;
-  redisUrl: string;
+  /** For commands (reply texts, turn state). */
+  redis: Redis;
+  /** A connection used only to subscribe to the groups' channels. */
+  subscriber: Redis;
   logger: Logger;
+}
+
+/**
+ * The options to register @fastify/websocket with, for the socket route: its error handler, the
+ * largest client frame, and the subprotocol (`bearer.<token>`) choice.
+ */
+export function websocketPluginOptions(logger: Logger): WebsocketPluginOptions {
+  return {
+    errorHandler: socketErrorHandler(logger),
+    options: { maxPayload: MAX_CLIENT_FRAME_BYTES, handleProtocols: selectProtocol },
+  };
 }
 
 /** Tuning of {@link registerWebSocket}, mostly for tests. */
@@ -28,16 +46,13 @@ export interface WsOptions {
    * @defaultValue 30000
    */
   pingIntervalMs?: number;
-  /**
-   * Largest frame a client may send (clients send only pings); a bigger one closes the socket (1009).
-   * @defaultValue 16384
-   */
-  maxPayloadBytes?: number;
 }
 
 /**
- * Registers `GET /ws/:group_id` (SPEC §4) on an app that already has @fastify/websocket registered.
- * Returns a function that closes every socket (1001) and the subscriber (called on shutdown).
+ * Registers `GET /ws/:group_id` on an app that already has @fastify/websocket registered with
+ * {@link websocketPluginOptions}.
+ * Returns a function that closes every socket (1001) and leaves the subscriber's channels (called on
+ * shutdown; the subscriber itself is closed by whoever made it).
  *
  * Close codes: 1008 bad or missing token, malformed group id or `after`, not a participant, or
  * removed from the group; 4404 group deleted; 1013 slow consumer (reconnect with `?after=`);
@@ -48,23 +63,19 @@ export async function registerWebSocket(
   deps: WsDeps,
   options: WsOptions = {},
 ): Promise<() => Promise<void>> {
-  // the ws server is created by @fastify/websocket; its options are read at each upgrade
   const wss = app.websocketServer as FastifyInstance["websocketServer"] | undefined;
   if (!wss) throw new Error("registerWebSocket: await app.register(@fastify/websocket) first");
   const pingIntervalMs = options.pingIntervalMs ?? 30_000;
-  const maxPayload = options.maxPayloadBytes ?? 16_384;
   const hub = new Hub({
     pool: deps.pool,
-    redisUrl: deps.redisUrl,
+    redis: deps.redis,
+    subscriber: deps.subscriber,
     prefix: deps.config.QUEUE_PREFIX,
     logger: deps.logger,
   });
   const sockets = new Set<GroupSocket>();
   const ctx = { config: deps.config, pool: deps.pool, hub, logger: deps.logger, sockets };
   let shuttingDown = false;
-
-  if (!wss.options.maxPayload || wss.options.maxPayload > maxPayload) wss.options.maxPayload = maxPayload;
-  wss.options.handleProtocols ??= selectProtocol;
 
   // Where a socket without `after` starts, read before the handshake completes: the client may post
   // as soon as it sees the socket open, and that message must reach it even if it commits before

@@ -33,8 +33,3 @@ export function socketErrorHandler(logger: Logger): ErrorHandler {
     socket.terminate();
   };
 }
-
-/** Options of @fastify/websocket that the gateway's socket route relies on. */
-export function websocketPluginOptions(logger: Logger): WebsocketPluginOptions {
-  return { errorHandler: socketErrorHandler(logger) };
-}

@@ -5,17 +5,19 @@
  * `process.memoryUsage()` (after a full GC when run with --expose-gc); exits cleanly on SIGTERM.
  */
 import websocket from "@fastify/websocket";
-import { createLogger, createPool, loadConfig, requireUrls } from "@synapse/shared";
+import { createLogger, createPool, createRedis, loadConfig, requireUrls } from "@synapse/shared";
 import Fastify from "fastify";
-import { registerWebSocket } from "../../src/ws/index.ts";
+import { registerWebSocket, websocketPluginOptions } from "../../src/ws/index.ts";
 
 const config = loadConfig();
 const { databaseUrl, redisUrl } = requireUrls(config);
 const logger = createLogger(config, "ws-gateway-process");
 const pool = createPool(databaseUrl, { max: 10, applicationName: "ws-gateway-process" });
+const redis = createRedis(redisUrl);
+const subscriber = createRedis(redisUrl);
 const app = Fastify({ logger: false });
-await app.register(websocket);
-const closeWs = await registerWebSocket(app, { config, pool, redisUrl, logger });
+await app.register(websocket, websocketPluginOptions(logger));
+const closeWs = await registerWebSocket(app, { config, pool, redis, subscriber, logger });
 await app.listen({ host: "127.0.0.1", port: 0 });
 const address = app.server.address();
 const port = typeof address === "object" && address ? address.port : 0;
@@ -35,6 +37,8 @@ process.once("SIGTERM", () => {
   void (async () => {
     await closeWs();
     await app.close();
+    redis.disconnect();
+    subscriber.disconnect();
     await pool.end();
     process.exit(0);
   })();

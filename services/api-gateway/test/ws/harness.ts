@@ -5,6 +5,7 @@ import websocket from "@fastify/websocket";
 import {
   type Config,
   createLogger,
+  createRedis,
   type GroupFrame,
   insertMessage,
   type Logger,
@@ -35,9 +36,12 @@ export async function startGateway(
 ): Promise<TestGateway> {
   const app = Fastify({ loggerInstance: logger });
   await app.register(websocket, websocketPluginOptions(logger));
+  const redis = createRedis(config.REDIS_URL!);
+  // named as the gateway's, for tests that cut its connection
+  const subscriber = createRedis(config.REDIS_URL!, { name: `${config.QUEUE_PREFIX}-gateway-ws` });
   const closeWs = await registerWebSocket(
     app as unknown as FastifyInstance,
-    { config, pool, redisUrl: config.REDIS_URL!, logger },
+    { config, pool, redis, subscriber, logger },
     options,
   );
   await app.listen({ host: "127.0.0.1", port: 0 });
@@ -48,6 +52,8 @@ export async function startGateway(
     async close() {
       await closeWs();
       await app.close();
+      redis.disconnect();
+      subscriber.disconnect();
     },
   };
 }

@@ -1,5 +1,4 @@
 import {
-  batchWrites,
   type GroupFrame,
   jobIds,
   type LlmJob,
@@ -53,8 +52,6 @@ export async function applyEffects(deps: EffectDeps, turn: TurnState, effects: E
   // frames are sent without waiting for their replies, jobs right after them on the same connection:
   // Redis takes them in that order (a job's tokens never come before its agent.started)
   const frames = new Frames(deps.redis, deps.prefix, turn.group_id);
-  // the step's frames and jobs leave in one write
-  batchWrites(deps.redis);
   for (const effect of effects) {
     await announce(deps, frames, turn, effect, stored, untilSeq);
     if (deps.afterEffect) {

@@ -2,6 +2,7 @@ import {
   announceCancel,
   type Config,
   createPool,
+  createProducer,
   createQueue,
   createRedis,
   EXECUTION_QUEUE,
@@ -145,6 +146,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const pool = createPool(databaseUrl, { max: 24 });
   const redis = createRedis(redisUrl);
   const bullmq = createRedis(redisUrl, { bullmq: true });
+  const producer = createProducer(bullmq);
   const sub = createRedis(redisUrl);
   const frames = new Map<string, GroupFrame[]>();
   sub.on("pmessage", (_p, channel, raw) => {
@@ -165,6 +167,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     config,
     pool: opts.orchestratorPool ?? pool,
     bullmq,
+    producer,
     heartbeat: false,
     logger,
     // sweeps cover the whole database, which other test files share: tests sweep their own groups
@@ -310,6 +313,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await sub.quit().catch(() => undefined);
       await pool.end();
       redis.disconnect();
+      producer.disconnect();
       bullmq.disconnect();
     },
   };
