@@ -130,6 +130,31 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
     await b.context().close();
   });
 
+  it("a message written while the one before is still posting is sent after it, not lost", async () => {
+    env.stack.fake.respond(agentsAnswer(() => ({ text: "noted" })));
+    const { page, groupId, user } = await openChat();
+    let held = false;
+    await page.route(`**/groups/${groupId}/messages`, async (route) => {
+      if (route.request().method() === "POST" && !held) {
+        held = true; // the first post takes a while: the next message is written meanwhile
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await route.continue();
+    });
+    await send(page, "first thought");
+    await send(page, "second thought");
+    await page.locator(".msg-user", { hasText: "second thought" }).waitFor();
+    expect(await page.getByLabel("Write a message").inputValue()).toBe("");
+    const r = await env.stack.api<{ content: string; sender_type: string }[]>(
+      "GET",
+      `/groups/${groupId}/messages?limit=50`,
+      { token: user.token },
+    );
+    const mine = r.body.filter((m) => m.sender_type === "user").map((m) => m.content);
+    expect(mine).toEqual(["first thought", "second thought"]);
+    await page.context().close();
+  });
+
   it("two people in one group see each other's messages and one copy of every agent message", async () => {
     env.stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias}: ${words(8)}`, chunkDelayMs: 30 })));
     const { page: a, groupId, user } = await openChat();

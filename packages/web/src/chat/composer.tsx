@@ -14,8 +14,9 @@ export function Composer(props: { aliases: string[]; onSend: (text: string) => P
   const [text, setText] = useState("");
   const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
   const [active, setActive] = useState(0);
-  const [sending, setSending] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
+  /** Posts in flight, chained so that messages reach the group in the order they were written. */
+  const posting = useRef<Promise<unknown>>(Promise.resolve());
   const matches = mention
     ? props.aliases.filter((a) => a.toLowerCase().startsWith(mention.query.toLowerCase())).slice(0, 8)
     : [];
@@ -39,13 +40,19 @@ export function Composer(props: { aliases: string[]; onSend: (text: string) => P
     requestAnimationFrame(() => input.current?.setSelectionRange(pos, pos));
   }
 
+  /**
+   * Empties the box at once, so the next message can be written (and sent) while this one posts;
+   * a message that fails to post comes back into the box unless something new was typed there.
+   */
   async function send() {
     const content = text.trim();
-    if (!content || sending) return;
-    setSending(true);
-    const ok = await props.onSend(content);
-    setSending(false);
-    if (ok) setText("");
+    if (!content) return;
+    setText("");
+    setMention(null);
+    const sent = posting.current.then(() => props.onSend(content));
+    posting.current = sent.catch(() => false);
+    const ok = await sent.catch(() => false);
+    if (!ok) setText((now) => (now.trim() ? now : content));
     input.current?.focus();
   }
 
@@ -122,7 +129,7 @@ export function Composer(props: { aliases: string[]; onSend: (text: string) => P
         onKeyDown={onKeyDown}
         onBlur={() => setMention(null)}
       />
-      <button type="submit" disabled={sending || !text.trim()}>
+      <button type="submit" disabled={!text.trim()}>
         Send
       </button>
     </form>
