@@ -138,7 +138,7 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
     });
     const chunkDelayMs = reply.chunkDelayMs ?? 0;
     // paced chunks go out one by one; an instant reply goes out in one write, as a server that has
-    // the whole reply would send it (per-chunk writes cost the bench ~1 ms of CPU per call here)
+    // the whole reply would send it (per-chunk writes would add CPU to every bench call)
     const socket = chunkDelayMs > 0 ? undefined : res.socket;
     if (socket) socket.cork();
     else res.flushHeaders();

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 const noDotenv = "/nonexistent-dir-for-dotenv";
 
 describe("loadConfig", () => {
-  it("applies the defaults of SPEC §2", () => {
+  it("applies the documented defaults", () => {
     const c = loadConfig({ NODE_ENV: "test", SECRET_KEY: "x".repeat(32) }, noDotenv);
     expect(c.PORT).toBe(8000);
     expect(c.ACCESS_TOKEN_EXPIRE_MINUTES).toBe(1440);

@@ -23,7 +23,7 @@ interface OpenApi {
 }
 
 describe("OpenAPI and docs", () => {
-  it("/openapi.json documents every route of SPEC §3 with its error responses", async () => {
+  it("/openapi.json documents every route with its error responses", async () => {
     const res = await gw.call("GET", "/openapi.json");
     expect(res.statusCode).toBe(200);
     const doc = res.json() as OpenApi & { openapi: string };

@@ -35,7 +35,7 @@ const ROUTES = [
 ];
 
 /**
- * Builds the gateway: HTTP routes of SPEC §3 with zod validation, the error handler, security
+ * Builds the gateway: the HTTP routes with zod validation, the error handler, security
  * headers, CORS, OpenAPI + docs, and the WebSocket. Connects to nothing itself: every connection
  * comes in `deps`. Closing the app closes the WebSocket part too (not the pool, Redis connections
  * or queue it was given).

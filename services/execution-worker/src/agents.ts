@@ -27,7 +27,7 @@ export interface CallContext {
  * Only a user message can begin a queued turn; its turn is looked up by id (primary key), in a
  * subquery the planner cannot turn into a join: as `not exists (... t.status = 'queued')` it chose,
  * on young statistics, to scan the partial index of queued turns for every message, whose dead
- * entries (every turn passes through `queued`) grow until a vacuum: 12 ms per call after 300 turns.
+ * entries (every turn passes through `queued`) grow until a vacuum, and each call with them.
  * A message placed later than its seq (where its turn started) can be among the last `limit` by
  * place without being among the last `limit` by seq: `started` adds the messages of the turns that
  * started within the seqs `recent` covers (on the (group_id, start_seq) index), and the window is

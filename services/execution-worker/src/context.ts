@@ -46,7 +46,7 @@ export function isOwnMessage(m: ContextRow, agent: { alias: string; id?: string 
 }
 
 /**
- * The stored window as a chat from one agent's point of view (SPEC §5.6):
+ * The stored window as a chat from one agent's point of view:
  * - its own messages → AIMessage with its tool_calls; each answered call is followed at once by its
  *   ToolMessage (tool_call_id), so the protocol holds even when other messages came in between;
  * - calls with no result in the window are dropped (window cut, or still running), and results whose

@@ -12,8 +12,8 @@ export interface Deadline {
  *
  * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` keeps its timer, and the composite signal
  * with it, alive for the whole `ms` even when the work ended long before: with a 2-minute LLM
- * timeout that is every call of the last two minutes held in memory (measured: the worker's RSS
- * grew by ~40 MB over 4,000 quick turns). Here `release()` frees both when the call is over.
+ * timeout that is every call of the last two minutes held in memory, which grows with the call
+ * rate. Here `release()` frees both when the call is over.
  */
 export function withDeadline(parent: AbortSignal, ms: number): Deadline {
   const controller = new AbortController();

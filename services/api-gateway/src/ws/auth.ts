@@ -13,7 +13,7 @@ function firstString(v: unknown): string | undefined {
 /**
  * The access token of an upgrade request, from (in this order) `Authorization: Bearer <jwt>`, the
  * subprotocol `bearer.<jwt>`, or `?token=<jwt>`. Browsers can set neither headers nor (safely) a
- * query string in every setting, hence the three ways of SPEC §4.
+ * query string in every setting, hence three ways.
  */
 export function tokenOf(headers: IncomingHttpHeaders, query: Record<string, unknown>): string | undefined {
   const auth = headers.authorization;

@@ -104,7 +104,7 @@ function asMessage(v: unknown): Message | undefined {
 
 /**
  * Reads one frame from a group channel. Publishers send frames exactly as clients get them; this
- * keeps only the fields SPEC §4 lists, so nothing internal leaks to a client, and rejects frames of
+ * keeps only the documented fields of its type, so nothing internal leaks to a client, and rejects frames of
  * another group or with missing fields.
  */
 export function parseGroupFrame(raw: string, groupId: string): ParsedGroupFrame {

@@ -28,7 +28,7 @@ afterAll(async () => {
   await res.close();
 });
 
-describe("authentication (SPEC §4)", () => {
+describe("authentication", () => {
   it("accepts ?token=, the Authorization header and the bearer.<jwt> subprotocol", async () => {
     const { groupId, users } = await seedGroup(config, res.pool);
     const token = users[0]!.token;
