@@ -1,62 +1,121 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { lostPreparedStatement, preparesFor, SqlStatement } from "./db/prepared.ts";
+import { withTransaction } from "./db/tx.ts";
 import { type GroupFrame, groupChannel, publishFrame, type TurnEndReason } from "./events.ts";
-import { uuidLiteral } from "./ids.ts";
 import { recordTurnEnded } from "./telemetry/metrics.ts";
-
-const GROUP_LOCK = new SqlStatement(
-  "synapse_group_lock",
-  "select pg_advisory_xact_lock(hashtextextended($1, 4242))",
-  ["text"],
-);
+import type { TraceCarrier } from "./telemetry/tracing.ts";
 
 /**
- * Runs `fn` while holding the group's lock: a Postgres advisory lock in a transaction, released at
- * commit or when the holder's connection dies (so a crashed process never leaves a group locked).
- * Every change to a group's turns (start, step, end, cancel) runs under it.
- *
- * `opts.reads`: statements without parameters (trusted SQL, values inlined by the caller) run in the
- * same round trip as `begin` and the lock, after the lock is held; `fn` gets their results in order.
- * Those that EXECUTE an {@link SqlStatement} list it in `opts.prepared`: it is prepared in that
- * round trip on a connection that lacks it.
- * `opts.commitWith`: called once `fn` succeeded, statements of the same kind to run in the commit's
- * round trip, before it.
+ * Runs `fn` in a transaction holding the group's lock: a Postgres advisory lock, released at commit
+ * or when the holder's connection dies (so a crashed process never leaves a group locked). Every
+ * change to a group's turns (start, step, end, cancel) runs under it.
  */
-export async function withGroupLock<T>(
+export function withGroupLock<T>(
   pool: pg.Pool,
   groupId: string,
-  fn: (client: pg.PoolClient, reads: pg.QueryResult[]) => Promise<T>,
-  opts: { reads?: string[]; prepared?: readonly SqlStatement[]; commitWith?: () => string[] } = {},
+  fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  // the id goes into the SQL text so that begin + lock is one round trip (uuidLiteral checks it)
-  const lockKey = uuidLiteral(groupId);
-  const reads = opts.reads ?? [];
-  const client = await pool.connect();
-  const prepares = preparesFor(client, [GROUP_LOCK, ...(opts.prepared ?? [])]);
-  let broken: Error | undefined;
-  try {
-    let results: pg.QueryResult[];
-    try {
-      results = (await client.query(
-        [...prepares.sql, "begin", GROUP_LOCK.execute(lockKey), ...reads].join(";\n"),
-      )) as unknown as pg.QueryResult[];
-    } catch (err) {
-      // which of the PREPAREs ran is unknown: the pool drops this connection
-      if (prepares.sql.length > 0) broken = err as Error;
-      throw err;
-    }
-    prepares.done();
-    const out = await fn(client, results.slice(prepares.sql.length + 2));
-    await client.query([...(opts.commitWith?.() ?? []), "commit"].join(";\n"));
-    return out;
-  } catch (err) {
-    if (!broken && lostPreparedStatement(err)) broken = err as Error;
-    if (!broken) await client.query("rollback").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  return withTransaction(pool, async (client) => {
+    await client.query("select pg_advisory_xact_lock(hashtextextended($1, 4242))", [groupId]);
+    return fn(client);
+  });
+}
+
+/** What the turn lifecycle reads of a turn it feeds a result to. */
+export interface TurnRecord {
+  status: "queued" | "running" | "ended";
+  reason: TurnEndReason | null;
+  message_id: string;
+  /** The trace context of the request that began the turn (null when tracing was off). */
+  trace: TraceCarrier | null;
+}
+
+/** A turn of the group, or undefined when the group has no such turn. */
+export async function readTurn(
+  db: pg.Pool | pg.PoolClient,
+  groupId: string,
+  turnId: string,
+): Promise<TurnRecord | undefined> {
+  const { rows } = await db.query<TurnRecord>(
+    "select status, reason, message_id, trace from turns where id = $1 and group_id = $2",
+    [turnId, groupId],
+  );
+  return rows[0];
+}
+
+/** A turn to start, with what its start event needs: its message's content and the group's agents. */
+export interface TurnToStart {
+  id: string;
+  status: "queued" | "running" | "ended";
+  message_id: string;
+  trace: TraceCarrier | null;
+  content: string | null;
+  /** The group's agents, oldest first. */
+  agents: { id: string; alias: string; is_orchestrator: boolean }[];
+}
+
+/**
+ * Which turn of a group to start: `current`, its running turn, else its oldest queued one; `next`,
+ * its oldest queued one; `next-if-idle`, that one only when no turn of the group runs.
+ */
+export type TurnPick = "current" | "next" | "next-if-idle";
+
+const PICK_WHERE: Record<TurnPick, string> = {
+  current: "t.status in ('running', 'queued')",
+  next: "t.status = 'queued'",
+  "next-if-idle":
+    "t.status = 'queued' and not exists (select 1 from turns r where r.group_id = $1 and r.status = 'running')",
+};
+
+const TURN_TO_START = `select t.id, t.status, t.message_id, t.trace, m.content,
+    (select coalesce(json_agg(json_build_object('id', a.id, 'alias', a.alias, 'is_orchestrator', a.is_orchestrator)
+                              order by a.created_at, a.id), '[]'::json)
+       from agents a where a.group_id = t.group_id) as agents
+  from turns t left join messages m on m.id = t.message_id`;
+
+/** The group's turn to start (see {@link TurnPick}), in one statement, so one snapshot. */
+export async function pickTurn(
+  db: pg.Pool | pg.PoolClient,
+  groupId: string,
+  pick: TurnPick,
+): Promise<TurnToStart | undefined> {
+  const { rows } = await db.query<TurnToStart>(
+    `${TURN_TO_START} where t.group_id = $1 and ${PICK_WHERE[pick]}
+      order by t.status = 'running' desc, t.message_seq limit 1`,
+    [groupId],
+  );
+  return rows[0];
+}
+
+/** A turn of the group with what its start event needs, or undefined when the group has no such turn. */
+export async function readTurnToStart(
+  db: pg.Pool | pg.PoolClient,
+  groupId: string,
+  turnId: string,
+): Promise<TurnToStart | undefined> {
+  const { rows } = await db.query<TurnToStart>(`${TURN_TO_START} where t.group_id = $1 and t.id = $2`, [
+    groupId,
+    turnId,
+  ]);
+  return rows[0];
+}
+
+/**
+ * The group's running turn (`turnId`: only that one), when it has made no progress for
+ * `staleForMs` (null: whatever its progress).
+ */
+export async function findRunningTurn(
+  db: pg.Pool | pg.PoolClient,
+  groupId: string,
+  turnId: string | null,
+  staleForMs: number | null,
+): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `select id from turns where group_id = $1 and status = 'running' and ($2::uuid is null or id = $2)
+        and ($3::float8 is null or updated_at < now() - $3::float8 * interval '1 millisecond')`,
+    [groupId, turnId, staleForMs],
+  );
+  return rows[0]?.id;
 }
 
 /**
@@ -146,4 +205,14 @@ export async function announceCancel(
       JSON.stringify({ type: "_turn.cancelled", group_id: groupId, turn_id: turnId }),
     )
     .exec();
+}
+
+/** Of these ids (UUIDs), those of turns that exist and have not ended. */
+export async function unendedTurns(db: pg.Pool | pg.PoolClient, turnIds: string[]): Promise<Set<string>> {
+  if (turnIds.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>(
+    "select id from turns where id = any($1::uuid[]) and status <> 'ended'",
+    [turnIds],
+  );
+  return new Set(rows.map((r) => r.id));
 }

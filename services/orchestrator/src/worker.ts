@@ -1,4 +1,3 @@
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import {
   advanceJobSchema,
   type Config,
@@ -49,11 +48,11 @@ export interface OrchestratorDeps {
   bullmq: Redis;
   logger?: Logger;
   /**
-   * The checkpointer, set up by the caller; by default a `TurnCheckpointSaver` on `pool` (its tables
-   * come from the migrations).
+   * The checkpointer, on `pool`; by default a `TurnCheckpointSaver` (its tables come from the
+   * migrations). Each job runs it on the connection of its transaction (`withClient`).
    * @defaultValue TurnCheckpointSaver
    */
-  checkpointer?: BaseCheckpointSaver;
+  checkpointer?: TurnCheckpointSaver;
   /**
    * Time between sweeps; 0 turns automatic sweeps off (a sweep covers every group of the database:
    * in-process tests sharing one database should pass 0 and call `sweep({ groupIds })`).
@@ -84,7 +83,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
   skipUntracedRunTrees({ tracing: config.LANGSMITH_TRACING });
-  const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
+  const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool), pool);
 
   // jobs and every frame of a turn go out on one connection, in order, failing fast while Redis is away
   const producer = createProducer(deps.bullmq, "orchestrator-producer");
@@ -101,7 +100,6 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
     beforeCommit: deps.beforeCommit,
   };
   const graph = buildTurnGraph({
-    checkpointer: store.saver,
     apply: (turn, list) => applyEffects(effects, turn, list),
   });
   const runner = new TurnRunner({

@@ -31,7 +31,17 @@ import { type Orchestrator, startOrchestrator } from "../worker.ts";
 
 /** The orchestrator's saver, whose next `put` for a thread can be made to fail, as if the process died before its checkpoint. */
 class FlakySaver extends TurnCheckpointSaver {
-  readonly failPut = new Set<string>();
+  constructor(
+    db: pg.Pool | pg.PoolClient,
+    readonly failPut = new Set<string>(),
+  ) {
+    super(db);
+  }
+
+  override withClient(client: pg.PoolClient): FlakySaver {
+    return new FlakySaver(client, this.failPut);
+  }
+
   override async put(
     ...args: Parameters<TurnCheckpointSaver["put"]>
   ): ReturnType<TurnCheckpointSaver["put"]> {
