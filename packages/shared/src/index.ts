@@ -20,4 +20,5 @@ export * from "./queues.ts";
 export * from "./redis.ts";
 export * from "./service.ts";
 export * from "./text.ts";
+export * from "./turn-status.ts";
 export * from "./turns.ts";

@@ -1,9 +1,16 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { withTransaction } from "./db/tx.ts";
-import { type GroupFrame, groupChannel, publishFrame, type TurnEndReason } from "./events.ts";
+import {
+  type GroupFrame,
+  groupChannel,
+  publishFrame,
+  type TurnEndReason,
+  type TurnStatus,
+} from "./events.ts";
 import { recordTurnEnded } from "./telemetry/metrics.ts";
 import type { TraceCarrier } from "./telemetry/tracing.ts";
+import { type TurnChange, turnTransition } from "./turn-status.ts";
 
 /**
  * Runs `fn` in a transaction holding the group's lock: a Postgres advisory lock, released at commit
@@ -21,9 +28,30 @@ export function withGroupLock<T>(
   });
 }
 
+/**
+ * Stores a new queued turn begun by a person's message. Run it in the transaction that stores the
+ * message: a turn exists for every stored message.
+ */
+export async function insertTurn(
+  client: pg.PoolClient,
+  turn: { id: string; group_id: string; message_id: string; message_seq: number; trace: TraceCarrier | null },
+): Promise<void> {
+  await client.query(
+    `insert into turns (id, group_id, message_id, message_seq, status, trace)
+     values ($1, $2, $3, $4, 'queued', $5::jsonb)`,
+    [
+      turn.id,
+      turn.group_id,
+      turn.message_id,
+      turn.message_seq,
+      turn.trace ? JSON.stringify(turn.trace) : null,
+    ],
+  );
+}
+
 /** What the turn lifecycle reads of a turn it feeds a result to. */
 export interface TurnRecord {
-  status: "queued" | "running" | "ended";
+  status: TurnStatus;
   reason: TurnEndReason | null;
   message_id: string;
   /** The trace context of the request that began the turn (null when tracing was off). */
@@ -46,7 +74,7 @@ export async function readTurn(
 /** A turn to start, with what its start event needs: its message's content and the group's agents. */
 export interface TurnToStart {
   id: string;
-  status: "queued" | "running" | "ended";
+  status: TurnStatus;
   message_id: string;
   trace: TraceCarrier | null;
   content: string | null;
@@ -118,31 +146,81 @@ export async function findRunningTurn(
   return rows[0]?.id;
 }
 
+/** What {@link changeTurn} did to a turn's row. */
+export interface TurnChanged {
+  group_id: string;
+  started: boolean;
+  ended: boolean;
+  steps: number;
+  /** Seconds from its start to its end, once ended after starting. */
+  ran_s: number | null;
+}
+
+/**
+ * Applies `change` to a turn's row as the state machine ({@link turnTransition}) decides from its
+ * status, read with a row lock so that concurrent changes apply one after the other. Run it in a
+ * transaction. Returns undefined when the turn does not exist or nothing changed. `startSeq`: the
+ * group's last seq before the step that starts the turn; `cancelledBy`: the user ending it.
+ */
+export async function changeTurn(
+  client: pg.PoolClient,
+  turnId: string,
+  change: TurnChange,
+  opts: { startSeq?: number; cancelledBy?: string } = {},
+): Promise<TurnChanged | undefined> {
+  const { rows: current } = await client.query<{ status: TurnStatus }>(
+    "select status from turns where id = $1 for update",
+    [turnId],
+  );
+  const t = current[0] && turnTransition(current[0].status, change);
+  if (!t) return undefined;
+  const values: unknown[] = [turnId, t.status];
+  const set = ["status = $2", "updated_at = now()"];
+  const assign = (column: string, value: unknown) => {
+    values.push(value);
+    set.push(`${column} = $${values.length}`);
+  };
+  if (t.starts) {
+    set.push("started_at = now()");
+    assign("start_seq", opts.startSeq ?? null);
+  }
+  if (t.progresses && change.progress) {
+    assign("steps", change.progress.steps);
+    assign("usage", JSON.stringify(change.progress.usage));
+  }
+  if (t.ends) {
+    set.push("ended_at = now()");
+    assign("reason", change.end);
+    assign("cancelled_by", opts.cancelledBy ?? null);
+  }
+  const { rows } = await client.query<{ group_id: string; steps: number; ran_s: number | null }>(
+    `update turns set ${set.join(", ")} where id = $1
+      returning group_id, steps, extract(epoch from ended_at - started_at)::float8 as ran_s`,
+    values,
+  );
+  const row = rows[0]!;
+  return { group_id: row.group_id, started: t.starts, ended: t.ends, steps: row.steps, ran_s: row.ran_s };
+}
+
 /**
  * Marks a turn ended unless it already was; returns its group id, or undefined when it had ended
- * before (nothing written). `cancelledBy`: the user who cancelled it. Publishes nothing: inside a
- * transaction, publish after the commit.
+ * before (nothing written). `cancelledBy`: the user who cancelled it. Run it in a transaction;
+ * it publishes nothing: publish after the commit.
  */
 export async function markTurnEnded(
-  db: pg.Pool | pg.PoolClient,
+  client: pg.PoolClient,
   turnId: string,
   reason: TurnEndReason,
   cancelledBy?: string,
 ): Promise<string | undefined> {
-  const { rows } = await db.query<{ group_id: string; steps: number; ran_s: number | null }>(
-    `update turns set status = 'ended', reason = $2, cancelled_by = $3, ended_at = now(), updated_at = now()
-      where id = $1 and status <> 'ended'
-      returning group_id, steps, extract(epoch from ended_at - started_at)::float8 as ran_s`,
-    [turnId, reason, cancelledBy ?? null],
-  );
-  const row = rows[0];
-  if (row) recordTurnEnded(reason, row.steps, row.ran_s);
-  return row?.group_id;
+  const changed = await changeTurn(client, turnId, { end: reason }, { cancelledBy });
+  if (changed) recordTurnEnded(reason, changed.steps, changed.ran_s);
+  return changed?.group_id;
 }
 
 /**
- * Marks a turn ended (if it was not already) and publishes `turn.ended`; `db` must autocommit
- * (a pool), so that the frame follows the commit. Returns false when the turn had ended before.
+ * Marks a turn ended (if it was not already), in a transaction of its own, and publishes
+ * `turn.ended` after its commit. Returns false when the turn had ended before.
  */
 export async function endTurn(
   db: pg.Pool,
@@ -151,7 +229,7 @@ export async function endTurn(
   turnId: string,
   reason: TurnEndReason,
 ): Promise<boolean> {
-  const groupId = await markTurnEnded(db, turnId, reason);
+  const groupId = await withTransaction(db, (client) => markTurnEnded(client, turnId, reason));
   if (groupId === undefined) return false;
   await publishFrame(redis, prefix, groupId, {
     type: "turn.ended",
