@@ -7,6 +7,16 @@ import type pg from "pg";
  */
 export const TURN_CHECKPOINT_TABLES = ["graph_writes", "graph_blobs", "graph_checkpoints"] as const;
 
+/** What {@link checkpointStatements}' `list` selects by; each given one narrows it. */
+export interface CheckpointFilter {
+  thread_id?: unknown;
+  checkpoint_ns?: string;
+  checkpoint_id?: string;
+  /** Only checkpoints older than this one. */
+  before?: string;
+  limit?: number;
+}
+
 /** The statements on the checkpoint tables of `schema`, and the names node-postgres prepares them under. */
 export function checkpointStatements(schema = "public") {
   const q = (t: string) => `"${schema.replaceAll('"', '""')}".${t}`;
@@ -35,8 +45,25 @@ export function checkpointStatements(schema = "public") {
   // node-postgres prepares named statements per connection; the schema keeps two savers on one pool apart
   const tag = `synapse_cp_${schema}`;
   return {
-    /** Append `where …` and `order by …`; the thread's conditions name the checkpoint `c`. */
-    select,
+    /** Checkpoints matching what is given, newest first, as a parameterised query. */
+    list(by: CheckpointFilter): { text: string; values: unknown[] } {
+      const values: unknown[] = [];
+      const where: string[] = [];
+      const add = (condition: string, value: unknown) => {
+        values.push(value);
+        where.push(`${condition} $${values.length}`);
+      };
+      if (by.thread_id !== undefined) add("c.thread_id =", String(by.thread_id));
+      if (by.checkpoint_ns !== undefined) add("c.checkpoint_ns =", by.checkpoint_ns);
+      if (by.checkpoint_id !== undefined) add("c.checkpoint_id =", by.checkpoint_id);
+      if (by.before !== undefined) add("c.checkpoint_id <", by.before);
+      let text = `${select}${where.length > 0 ? ` where ${where.join(" and ")}` : ""} order by c.checkpoint_id desc`;
+      if (by.limit !== undefined) {
+        values.push(Math.max(0, Math.floor(by.limit)));
+        text += ` limit $${values.length}`;
+      }
+      return { text, values };
+    },
     getLatest: `${select} where c.thread_id = $1 and c.checkpoint_ns = $2 order by c.checkpoint_id desc limit 1`,
     getById: `${select} where c.thread_id = $1 and c.checkpoint_ns = $2 and c.checkpoint_id = $3`,
     /** The checkpoint and the channel values that changed (`$10…$13`, arrays), in one statement. */

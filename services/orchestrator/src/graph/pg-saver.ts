@@ -95,27 +95,17 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
     const { filter, before } = options;
     let { limit } = options;
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (cond: (p: string) => string, v: unknown) => {
-      values.push(v);
-      where.push(cond(`$${values.length}`));
-    };
     const c = config.configurable ?? {};
-    if (c.thread_id !== undefined && c.thread_id !== null)
-      add((p) => `c.thread_id = ${p}`, String(c.thread_id));
-    if (c.checkpoint_ns !== undefined && c.checkpoint_ns !== null)
-      add((p) => `c.checkpoint_ns = ${p}`, c.checkpoint_ns);
-    if (c.checkpoint_id) add((p) => `c.checkpoint_id = ${p}`, c.checkpoint_id);
-    if (before?.configurable?.checkpoint_id)
-      add((p) => `c.checkpoint_id < ${p}`, before.configurable.checkpoint_id);
     const filters = Object.entries(filter ?? {});
     // metadata is serialised by the serde, so the filter applies here; without one, the limit goes to SQL
-    const sqlLimit =
-      filters.length === 0 && limit !== undefined ? ` limit ${Math.max(0, Math.floor(limit))}` : "";
     const { rows } = await this.#db.query<Row>(
-      `${this.#sql.select}${where.length > 0 ? ` where ${where.join(" and ")}` : ""} order by c.checkpoint_id desc${sqlLimit}`,
-      values,
+      this.#sql.list({
+        thread_id: c.thread_id ?? undefined,
+        checkpoint_ns: c.checkpoint_ns ?? undefined,
+        checkpoint_id: c.checkpoint_id || undefined,
+        before: before?.configurable?.checkpoint_id || undefined,
+        limit: filters.length === 0 ? limit : undefined,
+      }),
     );
     for (const row of rows) {
       if (limit !== undefined && limit <= 0) return;
