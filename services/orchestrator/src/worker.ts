@@ -61,10 +61,6 @@ export interface OrchestratorDeps {
   sweepIntervalMs?: number;
   /** Register in the heartbeat set read by `/ready`. @defaultValue true */
   heartbeat?: boolean;
-  /** Test hook, called after each side effect of a step is announced (fault injection). */
-  afterEffect?: EffectDeps["afterEffect"];
-  /** Test hook, called before a step's writes commit (fault injection). */
-  beforeCommit?: EffectDeps["beforeCommit"];
 }
 
 export interface Orchestrator {
@@ -91,14 +87,7 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, producer, config);
   await executionQueue.waitUntilReady();
   const untrack = [trackQueueDepth(executionQueue), trackQueueDepth(orchestratorQueue)];
-  const effects: EffectDeps = {
-    pool,
-    redis: producer,
-    prefix,
-    executionQueue,
-    afterEffect: deps.afterEffect,
-    beforeCommit: deps.beforeCommit,
-  };
+  const effects: EffectDeps = { pool, redis: producer, prefix, executionQueue };
   const graph = buildTurnGraph({
     apply: (turn, list) => applyEffects(effects, turn, list),
   });

@@ -30,10 +30,6 @@ export interface EffectDeps {
   redis: Redis;
   prefix: string;
   executionQueue: Queue;
-  /** Test hook: runs after each effect's announcement (fault injection between side effects and the checkpoint). */
-  afterEffect?: (effect: Effect, turn: TurnState) => void | Promise<void>;
-  /** Test hook: runs before the step's writes commit (fault injection: the step fails having changed nothing). */
-  beforeCommit?: (effects: Effect[], turn: TurnState) => void | Promise<void>;
 }
 
 /**
@@ -48,20 +44,13 @@ export interface EffectDeps {
  * gets absolute values.
  */
 export async function applyEffects(deps: EffectDeps, turn: TurnState, effects: Effect[]): Promise<void> {
-  await deps.beforeCommit?.(effects, turn);
   const { stored, untilSeq } = await writeAll(deps.pool, turn, effects);
   // frames are sent without waiting for their replies, jobs right after them on the same connection:
   // Redis takes them in that order (a job's tokens never come before its agent.started)
   const frames = new Frames(deps.redis, deps.prefix, turn.group_id);
   // the step's frames and jobs leave in one write
   batchWrites(deps.redis);
-  for (const effect of effects) {
-    await announce(deps, frames, turn, effect, stored, untilSeq);
-    if (deps.afterEffect) {
-      await frames.sent();
-      await deps.afterEffect(effect, turn);
-    }
-  }
+  for (const effect of effects) await announce(deps, frames, turn, effect, stored, untilSeq);
   await frames.sent();
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { deleteGraphState, withTransaction } from "@synapse/shared";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, waitFor } from "../testing/harness.ts";
+import { type Harness, startHarness, waitFor } from "../../test/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
