@@ -26,7 +26,7 @@ import pino from "pino";
 import { insertAgents, insertGroup, insertUser } from "../../../test/support/seed.ts";
 import { testConfig, testUrls } from "../../../test/support/services.ts";
 import { TurnCheckpointSaver } from "../src/graph/pg-saver.ts";
-import { type Orchestrator, startOrchestrator } from "../src/worker.ts";
+import { type Orchestrator, startOrchestrator } from "../src/orchestrator.ts";
 
 /** The orchestrator's saver, whose next `put` for a thread can be made to fail, as if the process died before its checkpoint. */
 class FlakySaver extends TurnCheckpointSaver {

@@ -145,7 +145,7 @@ async function announce(
     case "dispatch": {
       for (const call of effect.calls)
         if (call.kind === "llm") frames.publish({ type: "agent.started", ...ids, alias: call.alias });
-      // the step's span (lifecycle.ts runs the graph in it): each call's span is its child
+      // the step's span (turn-runner.ts runs the graph in it): each call's span is its child
       const trace = traceCarrier();
       if (effect.calls.length === 1) {
         // one job: a plain add (addBulk wraps even one job in MULTI/EXEC)

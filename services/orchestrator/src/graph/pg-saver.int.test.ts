@@ -8,7 +8,7 @@ import { createPool, MIGRATIONS_DIR, withTransaction } from "@synapse/shared";
 import * as vitest from "vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testUrls } from "../../../../test/support/services.ts";
-import { graphStore } from "./checkpointer.ts";
+import { graphStore } from "./graph-store.ts";
 import { TurnCheckpointSaver, type TurnCheckpointSaverOptions } from "./pg-saver.ts";
 
 // LangGraph's conformance suite is written against test globals; this project imports them

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "@synapse/shared";
 import type { Queue } from "bullmq";
 import type pg from "pg";
-import type { GraphStore } from "../graph/checkpointer.ts";
-import type { TurnRunner } from "./lifecycle.ts";
+import type { GraphStore } from "../graph/graph-store.ts";
+import type { TurnRunner } from "./turn-runner.ts";
 
 export interface SweeperOptions {
   pool: pg.Pool;

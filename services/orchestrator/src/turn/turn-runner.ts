@@ -15,8 +15,8 @@ import {
 import { inSpan, type TraceCarrier } from "@synapse/shared/telemetry/tracing";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import type { GraphStore } from "../graph/checkpointer.ts";
 import { readTurnState, runTurnStep, type TurnGraph } from "../graph/graph.ts";
+import type { GraphStore } from "../graph/graph-store.ts";
 import { noticeId } from "../graph/ids.ts";
 import type { TurnEvent, TurnState } from "../graph/state.ts";
 import { ResultNotReadyError } from "./errors.ts";

@@ -22,13 +22,13 @@ import { trackQueueDepth } from "@synapse/shared/telemetry/metrics";
 import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { graphStore } from "./graph/checkpointer.ts";
 import { applyEffects, type EffectDeps } from "./graph/effects.ts";
 import { buildTurnGraph } from "./graph/graph.ts";
+import { graphStore } from "./graph/graph-store.ts";
 import { TurnCheckpointSaver } from "./graph/pg-saver.ts";
 import { ResultNotReadyError } from "./turn/errors.ts";
-import { TurnRunner } from "./turn/lifecycle.ts";
 import { type SweepScope, startSweeper } from "./turn/sweeper.ts";
+import { TurnRunner } from "./turn/turn-runner.ts";
 
 export interface OrchestratorDeps {
   /**
