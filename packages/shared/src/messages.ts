@@ -79,11 +79,16 @@ export async function takeSeqs(
 ): Promise<number | undefined> {
   const { rows } =
     count === 0
-      ? await client.query<{ last_seq: number }>("select last_seq from groups where id = $1", [groupId])
-      : await client.query<{ last_seq: number }>(
-          "update groups set last_seq = last_seq + $2 where id = $1 returning last_seq",
-          [groupId, count],
-        );
+      ? await client.query<{ last_seq: number }>({
+          name: "synapse_last_seq",
+          text: "select last_seq from groups where id = $1",
+          values: [groupId],
+        })
+      : await client.query<{ last_seq: number }>({
+          name: "synapse_take_seqs",
+          text: "update groups set last_seq = last_seq + $2 where id = $1 returning last_seq",
+          values: [groupId, count],
+        });
   return rows[0] === undefined ? undefined : Number(rows[0].last_seq);
 }
 
@@ -109,10 +114,11 @@ export async function storeMessages(
 ): Promise<StoredMessages> {
   const byId = new Map<string, Message>();
   if (messages.length > 0) {
-    const { rows } = await client.query<MessageRow>(
-      `select ${MESSAGE_COLUMNS} from messages where id = any($1::uuid[])`,
-      [messages.map((m) => m.id)],
-    );
+    const { rows } = await client.query<MessageRow>({
+      name: "synapse_messages_by_id",
+      text: `select ${MESSAGE_COLUMNS} from messages where id = any($1::uuid[])`,
+      values: [messages.map((m) => m.id)],
+    });
     for (const row of rows) byId.set(row.id, toMessage(row));
   }
   const fresh = messages.filter((m) => !byId.has(m.id));
@@ -121,8 +127,9 @@ export async function storeMessages(
   const lastSeq = taken ?? 0;
   if (fresh.length > 0) {
     const first = lastSeq - fresh.length + 1;
-    const { rows } = await client.query<MessageRow>(
-      `insert into messages (id, group_id, seq, turn_id, sender_type, sender_alias, sender_user_id,
+    const { rows } = await client.query<MessageRow>({
+      name: "synapse_insert_messages",
+      text: `insert into messages (id, group_id, seq, turn_id, sender_type, sender_alias, sender_user_id,
                              content, tool_calls, tool_call_id, meta, idempotency_key)
        select u.id, $1, u.seq, u.turn_id, u.sender_type, u.sender_alias, u.sender_user_id,
               u.content, nullif(u.tool_calls, 'null'::jsonb), u.tool_call_id, nullif(u.meta, 'null'::jsonb),
@@ -131,7 +138,7 @@ export async function storeMessages(
            id uuid, seq bigint, turn_id uuid, sender_type text, sender_alias text, sender_user_id uuid,
            content text, tool_calls jsonb, tool_call_id text, meta jsonb, idempotency_key text)
        returning ${MESSAGE_COLUMNS}`,
-      [
+      values: [
         groupId,
         JSON.stringify(
           fresh.map((m, i) => ({
@@ -149,7 +156,7 @@ export async function storeMessages(
           })),
         ),
       ],
-    );
+    });
     for (const row of rows) byId.set(row.id, toMessage(row));
   }
   return { byId, created: fresh.length, lastSeq };

@@ -23,7 +23,11 @@ export function withGroupLock<T>(
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   return withTransaction(pool, async (client) => {
-    await client.query("select pg_advisory_xact_lock(hashtextextended($1, 4242))", [groupId]);
+    await client.query({
+      name: "synapse_group_lock",
+      text: "select pg_advisory_xact_lock(hashtextextended($1, 4242))",
+      values: [groupId],
+    });
     return fn(client);
   });
 }
@@ -64,10 +68,11 @@ export async function readTurn(
   groupId: string,
   turnId: string,
 ): Promise<TurnRecord | undefined> {
-  const { rows } = await db.query<TurnRecord>(
-    "select status, reason, message_id, trace from turns where id = $1 and group_id = $2",
-    [turnId, groupId],
-  );
+  const { rows } = await db.query<TurnRecord>({
+    name: "synapse_read_turn",
+    text: "select status, reason, message_id, trace from turns where id = $1 and group_id = $2",
+    values: [turnId, groupId],
+  });
   return rows[0];
 }
 
@@ -107,11 +112,12 @@ export async function pickTurn(
   groupId: string,
   pick: TurnPick,
 ): Promise<TurnToStart | undefined> {
-  const { rows } = await db.query<TurnToStart>(
-    `${TURN_TO_START} where t.group_id = $1 and ${PICK_WHERE[pick]}
+  const { rows } = await db.query<TurnToStart>({
+    name: `synapse_pick_turn_${pick}`,
+    text: `${TURN_TO_START} where t.group_id = $1 and ${PICK_WHERE[pick]}
       order by t.status = 'running' desc, t.message_seq limit 1`,
-    [groupId],
-  );
+    values: [groupId],
+  });
   return rows[0];
 }
 
@@ -168,10 +174,11 @@ export async function changeTurn(
   change: TurnChange,
   opts: { startSeq?: number; cancelledBy?: string } = {},
 ): Promise<TurnChanged | undefined> {
-  const { rows: current } = await client.query<{ status: TurnStatus }>(
-    "select status from turns where id = $1 for update",
-    [turnId],
-  );
+  const { rows: current } = await client.query<{ status: TurnStatus }>({
+    name: "synapse_lock_turn",
+    text: "select status from turns where id = $1 for update",
+    values: [turnId],
+  });
   const t = current[0] && turnTransition(current[0].status, change);
   if (!t) return undefined;
   const values: unknown[] = [turnId, t.status];
@@ -193,11 +200,13 @@ export async function changeTurn(
     assign("reason", change.end);
     assign("cancelled_by", opts.cancelledBy ?? null);
   }
-  const { rows } = await client.query<{ group_id: string; steps: number; ran_s: number | null }>(
-    `update turns set ${set.join(", ")} where id = $1
+  const { rows } = await client.query<{ group_id: string; steps: number; ran_s: number | null }>({
+    // one text per combination of what changes
+    name: `synapse_change_turn_${Number(t.starts)}${Number(t.progresses)}${Number(t.ends)}`,
+    text: `update turns set ${set.join(", ")} where id = $1
       returning group_id, steps, extract(epoch from ended_at - started_at)::float8 as ran_s`,
     values,
-  );
+  });
   const row = rows[0]!;
   return { group_id: row.group_id, started: t.starts, ended: t.ends, steps: row.steps, ran_s: row.ran_s };
 }
