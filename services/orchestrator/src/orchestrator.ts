@@ -37,8 +37,9 @@ export interface OrchestratorDeps {
    */
   config: Config;
   /**
-   * PostgreSQL. A job holds one connection for the group lock and uses one or two more for its
-   * writes and checkpoint: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2 connections.
+   * PostgreSQL. A job holds one connection for the group lock (its reads and checkpoint run on it)
+   * and uses one more for its step's writes: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2
+   * connections.
    */
   pool: pg.Pool;
   /**
