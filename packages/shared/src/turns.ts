@@ -294,6 +294,37 @@ export async function announceCancel(
     .exec();
 }
 
+/** Up to 1000 groups (of `groupIds`, null: of all) with a queued turn and none running. */
+export async function idleGroupsWithQueuedTurns(
+  db: pg.Pool | pg.PoolClient,
+  groupIds: string[] | null,
+): Promise<string[]> {
+  const { rows } = await db.query<{ group_id: string }>(
+    `select distinct q.group_id from turns q
+      where q.status = 'queued' and ($1::uuid[] is null or q.group_id = any($1))
+        and not exists (select 1 from turns r where r.group_id = q.group_id and r.status = 'running')
+      limit 1000`,
+    [groupIds],
+  );
+  return rows.map((r) => r.group_id);
+}
+
+/** Up to 1000 running turns (of `groupIds`, null: of all) with no progress for `staleForMs`. */
+export async function stalledTurns(
+  db: pg.Pool | pg.PoolClient,
+  staleForMs: number,
+  groupIds: string[] | null,
+): Promise<{ id: string; group_id: string }[]> {
+  const { rows } = await db.query<{ id: string; group_id: string }>(
+    `select id, group_id from turns
+      where status = 'running' and updated_at < now() - $1::float8 * interval '1 millisecond'
+        and ($2::uuid[] is null or group_id = any($2))
+      limit 1000`,
+    [staleForMs, groupIds],
+  );
+  return rows;
+}
+
 /** Of these ids (UUIDs), those of turns that exist and have not ended. */
 export async function unendedTurns(db: pg.Pool | pg.PoolClient, turnIds: string[]): Promise<Set<string>> {
   if (turnIds.length === 0) return new Set();
