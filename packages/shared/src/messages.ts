@@ -68,7 +68,8 @@ export function toMessage(row: MessageRow): Message {
 
 /**
  * Takes the group's next `count` seqs and returns the last one taken (with 0, the last one given),
- * or undefined when the group does not exist. The only writer of `groups.last_seq`. Run it in the
+ * or undefined when the group does not exist. Seqs are taken only through the SQL function
+ * `take_group_seqs` (migration 0005), here or in a statement that inserts messages. Run it in the
  * transaction that stores the messages: the group row's lock it takes orders writers, so seqs are
  * handed out in commit order and without gaps (a rolled-back insert rolls its bump back).
  */
@@ -79,17 +80,18 @@ export async function takeSeqs(
 ): Promise<number | undefined> {
   const { rows } =
     count === 0
-      ? await client.query<{ last_seq: number }>({
+      ? await client.query<{ last_seq: number | null }>({
           name: "synapse_last_seq",
           text: "select last_seq from groups where id = $1",
           values: [groupId],
         })
-      : await client.query<{ last_seq: number }>({
+      : await client.query<{ last_seq: number | null }>({
           name: "synapse_take_seqs",
-          text: "update groups set last_seq = last_seq + $2 where id = $1 returning last_seq",
+          text: "select take_group_seqs($1, $2) as last_seq",
           values: [groupId, count],
         });
-  return rows[0] === undefined ? undefined : Number(rows[0].last_seq);
+  const last = rows[0]?.last_seq;
+  return last === undefined || last === null ? undefined : Number(last);
 }
 
 /** Messages of one group, stored by {@link storeMessages}. */

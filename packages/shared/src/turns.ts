@@ -10,7 +10,7 @@ import {
 } from "./events.ts";
 import { recordTurnEnded } from "./telemetry/metrics.ts";
 import type { TraceCarrier } from "./telemetry/tracing.ts";
-import { type TurnChange, turnTransition } from "./turn-status.ts";
+import { type TurnChange, type TurnTransition, turnTransition } from "./turn-status.ts";
 
 /**
  * Runs `fn` in a transaction holding the group's lock: a Postgres advisory lock, released at commit
@@ -74,6 +74,22 @@ export async function readTurn(
     values: [turnId, groupId],
   });
   return rows[0];
+}
+
+/**
+ * A turn's status, read without a lock: only for a caller holding the turn's group lock, under
+ * which every change of a turn's status is made.
+ */
+export async function readTurnStatus(
+  db: pg.Pool | pg.PoolClient,
+  turnId: string,
+): Promise<TurnStatus | undefined> {
+  const { rows } = await db.query<{ status: TurnStatus }>({
+    name: "synapse_turn_status",
+    text: "select status from turns where id = $1",
+    values: [turnId],
+  });
+  return rows[0]?.status;
 }
 
 /** A turn to start, with what its start event needs: its message's content and the group's agents. */
@@ -163,6 +179,45 @@ export interface TurnChanged {
 }
 
 /**
+ * The SET list of the update that carries out transition `t`, its parameters numbered after
+ * `values` (which it extends), and `variant`, one name per text. `startSeq`: a value, or SQL for it.
+ */
+export function turnUpdate(
+  t: TurnTransition,
+  change: TurnChange,
+  values: unknown[],
+  opts: { startSeq: number | null | { sql: string }; cancelledBy?: string | undefined },
+): { set: string; values: unknown[]; variant: string } {
+  const out = [...values];
+  const set: string[] = ["updated_at = now()"];
+  const assign = (column: string, value: unknown) => {
+    out.push(value);
+    set.push(`${column} = $${out.length}`);
+  };
+  assign("status", t.status);
+  if (t.starts) {
+    set.push("started_at = now()");
+    if (typeof opts.startSeq === "object" && opts.startSeq !== null)
+      set.push(`start_seq = ${opts.startSeq.sql}`);
+    else assign("start_seq", opts.startSeq);
+  }
+  if (t.progresses && change.progress) {
+    assign("steps", change.progress.steps);
+    assign("usage", JSON.stringify(change.progress.usage));
+  }
+  if (t.ends) {
+    set.push("ended_at = now()");
+    assign("reason", change.end);
+    assign("cancelled_by", opts.cancelledBy ?? null);
+  }
+  return {
+    set: set.join(", "),
+    values: out,
+    variant: `${Number(t.starts)}${Number(t.progresses)}${Number(t.ends)}`,
+  };
+}
+
+/**
  * Applies `change` to a turn's row as the state machine ({@link turnTransition}) decides from its
  * status, read with a row lock so that concurrent changes apply one after the other. Run it in a
  * transaction. Returns undefined when the turn does not exist or nothing changed. `startSeq`: the
@@ -181,31 +236,15 @@ export async function changeTurn(
   });
   const t = current[0] && turnTransition(current[0].status, change);
   if (!t) return undefined;
-  const values: unknown[] = [turnId, t.status];
-  const set = ["status = $2", "updated_at = now()"];
-  const assign = (column: string, value: unknown) => {
-    values.push(value);
-    set.push(`${column} = $${values.length}`);
-  };
-  if (t.starts) {
-    set.push("started_at = now()");
-    assign("start_seq", opts.startSeq ?? null);
-  }
-  if (t.progresses && change.progress) {
-    assign("steps", change.progress.steps);
-    assign("usage", JSON.stringify(change.progress.usage));
-  }
-  if (t.ends) {
-    set.push("ended_at = now()");
-    assign("reason", change.end);
-    assign("cancelled_by", opts.cancelledBy ?? null);
-  }
+  const update = turnUpdate(t, change, [turnId], {
+    startSeq: opts.startSeq ?? null,
+    cancelledBy: opts.cancelledBy,
+  });
   const { rows } = await client.query<{ group_id: string; steps: number; ran_s: number | null }>({
-    // one text per combination of what changes
-    name: `synapse_change_turn_${Number(t.starts)}${Number(t.progresses)}${Number(t.ends)}`,
-    text: `update turns set ${set.join(", ")} where id = $1
+    name: `synapse_change_turn_${update.variant}`,
+    text: `update turns set ${update.set} where id = $1
       returning group_id, steps, extract(epoch from ended_at - started_at)::float8 as ran_s`,
-    values,
+    values: update.values,
   });
   const row = rows[0]!;
   return { group_id: row.group_id, started: t.starts, ended: t.ends, steps: row.steps, ran_s: row.ran_s };

@@ -57,10 +57,15 @@ function failStatements(pool: pg.Pool, faults: Harness["faults"]): void {
     client.query = ((...args: unknown[]) => {
       const [first, second] = args;
       const config = typeof first === "string" ? { text: first, values: second } : (first as pg.QueryConfig);
+      const values = Array.isArray(config.values) ? (config.values as unknown[]) : [];
       try {
-        faults.statement?.(config.text, (config.values ?? []) as unknown[]);
+        faults.statement?.(config.text, values);
       } catch (err) {
-        return Promise.reject(err);
+        // pool.query passes a callback; everything else awaits the promise
+        const callback = args.at(-1);
+        if (typeof callback !== "function") return Promise.reject(err);
+        process.nextTick(() => (callback as (e: unknown) => void)(err));
+        return undefined;
       }
       return query(...args);
     }) as typeof client.query;

@@ -1,15 +1,12 @@
 import {
   batchWrites,
-  changeTurn,
   type GroupFrame,
   jobIds,
   type LlmJob,
   type Message,
   publishFrame,
-  storeMessages,
   type ToolJob,
   type TurnChange,
-  withTransaction,
 } from "@synapse/shared";
 import { recordTurnEnded, turnsStarted } from "@synapse/shared/telemetry/metrics";
 import { type TraceCarrier, traceCarrier } from "@synapse/shared/telemetry/tracing";
@@ -17,6 +14,7 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Dispatch, Effect, OutMessage, TurnState } from "./state.ts";
+import { writeStep } from "./step-write.ts";
 
 /** What carrying out effects needs. */
 export interface EffectDeps {
@@ -34,8 +32,7 @@ export interface EffectDeps {
 
 /**
  * Carries out a step's effects in two phases:
- * 1. every database write in one transaction of its own (`writeAll`), committed before anything
- *    is announced;
+ * 1. every database write, committed before anything is announced (`writeAll`);
  * 2. after the commit, in effect order, what announces them: frames, then execution jobs (which
  *    may only run once the messages of their context are committed).
  * The checkpoint is written after both (by the graph, at exit), so a step that dies anywhere is
@@ -80,10 +77,10 @@ class Frames {
 }
 
 /**
- * The step's writes, in one transaction and in effect order:
+ * The step's writes (`writeStep`, one atomic statement after a read), in effect order:
  * - its messages (`store`, an `end` notice), with the group's next seqs: one whose id exists is
  *   not stored again (the existing row is returned);
- * - then its turn's row, as the turn state machine decides (`changeTurn`): `begin` starts it
+ * - then its turn's row, as the turn state machine decides (`turnTransition`): `begin` starts it
  *   (`start_seq`: the group's last seq before this step, after which every call places the turn's
  *   message), `progress` records steps and usage, `end` ends it unless an earlier attempt of this
  *   very step did (its `turn.ended` is announced again). Messages first: locks are taken in the
@@ -104,20 +101,11 @@ async function writeAll(pool: pg.Pool, turn: TurnState, effects: Effect[]) {
     } else if (effect.type === "begin") change.begin = true;
     else if (effect.type === "progress") change.progress = { steps: effect.steps, usage: effect.usage };
   }
-  const { stored, changed } = await withTransaction(pool, async (client) => {
-    const stored = await storeMessages(
-      client,
-      turn.group_id,
-      messages.map((m) => ({ ...m, turn_id: turn.turn_id })),
-    );
-    const startSeq = stored.lastSeq - stored.created;
-    const changed = await changeTurn(client, turn.turn_id, change, { startSeq });
-    return { stored, changed };
-  });
+  const { stored, untilSeq, changed } = await writeStep(pool, turn.group_id, turn.turn_id, messages, change);
   // counted once committed: a retried step changes nothing
   if (changed?.started) turnsStarted.inc();
   if (changed?.ended && change.end) recordTurnEnded(change.end, changed.steps, changed.ran_s);
-  return { stored: stored.byId, untilSeq: stored.lastSeq };
+  return { stored, untilSeq };
 }
 
 async function announce(
