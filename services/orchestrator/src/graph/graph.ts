@@ -28,8 +28,8 @@ export function buildTurnGraph(opts: { apply: (turn: TurnState, effects: Effect[
     .addEdge(START, "step")
     .addEdge("step", END);
   /**
-   * The graph over `checkpointer`: a step's saver is bound to the step's transaction, so the graph
-   * is compiled for each step (compiling copies no state; the definition above is made once).
+   * The graph over `checkpointer`: a job's saver is bound to the job's transaction, so the graph
+   * is compiled for each job (compiling copies no state; the definition above is made once).
    */
   return {
     withSaver: (checkpointer: BaseCheckpointSaver) => builder.compile({ checkpointer, name: "turn" }),
