@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { withTransaction } from "./db/tx.ts";
+import { NotFoundError } from "./errors.ts";
 
 export type SenderType = "user" | "agent" | "tool" | "system";
 
@@ -65,43 +67,111 @@ export function toMessage(row: MessageRow): Message {
 }
 
 /**
- * Stores a message with the group's next `seq`, in one statement.
- *
- * The `update groups` takes the group row lock, so seqs are handed out in commit order and without
- * gaps (a rolled-back insert rolls its bump back). A message whose id exists already is not stored
- * again: the existing row is returned with `created: false`.
+ * Takes the group's next `count` seqs and returns the last one taken (with 0, the last one given),
+ * or undefined when the group does not exist. Seqs are taken only through the SQL function
+ * `take_group_seqs` (migration 0005), here or in a statement that inserts messages. Run it in the
+ * transaction that stores the messages: the group row's lock it takes orders writers, so seqs are
+ * handed out in commit order and without gaps (a rolled-back insert rolls its bump back).
+ */
+export async function takeSeqs(
+  client: pg.PoolClient,
+  groupId: string,
+  count: number,
+): Promise<number | undefined> {
+  const { rows } =
+    count === 0
+      ? await client.query<{ last_seq: number | null }>({
+          name: "synapse_last_seq",
+          text: "select last_seq from groups where id = $1",
+          values: [groupId],
+        })
+      : await client.query<{ last_seq: number | null }>({
+          name: "synapse_take_seqs",
+          text: "select take_group_seqs($1, $2) as last_seq",
+          values: [groupId, count],
+        });
+  const last = rows[0]?.last_seq;
+  return last === undefined || last === null ? undefined : Number(last);
+}
+
+/** Messages of one group, stored by {@link storeMessages}. */
+export interface StoredMessages {
+  /** Every message asked for, by id: the new ones and those that existed. */
+  byId: Map<string, Message>;
+  /** How many were new. */
+  created: number;
+  /** The group's last seq once they are in. */
+  lastSeq: number;
+}
+
+/**
+ * Stores messages of one group, in order, with the group's next seqs. A message whose id exists
+ * already is not stored again: the existing row is returned. Run it in a transaction.
+ * @throws NotFoundError when the group does not exist and a message is new.
+ */
+export async function storeMessages(
+  client: pg.PoolClient,
+  groupId: string,
+  messages: Omit<NewMessage, "group_id">[],
+): Promise<StoredMessages> {
+  const byId = new Map<string, Message>();
+  if (messages.length > 0) {
+    const { rows } = await client.query<MessageRow>({
+      name: "synapse_messages_by_id",
+      text: `select ${MESSAGE_COLUMNS} from messages where id = any($1::uuid[])`,
+      values: [messages.map((m) => m.id)],
+    });
+    for (const row of rows) byId.set(row.id, toMessage(row));
+  }
+  const fresh = messages.filter((m) => !byId.has(m.id));
+  const taken = await takeSeqs(client, groupId, fresh.length);
+  if (taken === undefined && fresh.length > 0) throw new NotFoundError("group");
+  const lastSeq = taken ?? 0;
+  if (fresh.length > 0) {
+    const first = lastSeq - fresh.length + 1;
+    const { rows } = await client.query<MessageRow>({
+      name: "synapse_insert_messages",
+      text: `insert into messages (id, group_id, seq, turn_id, sender_type, sender_alias, sender_user_id,
+                             content, tool_calls, tool_call_id, meta, idempotency_key)
+       select u.id, $1, u.seq, u.turn_id, u.sender_type, u.sender_alias, u.sender_user_id,
+              u.content, nullif(u.tool_calls, 'null'::jsonb), u.tool_call_id, nullif(u.meta, 'null'::jsonb),
+              u.idempotency_key
+         from jsonb_to_recordset($2::jsonb) as u(
+           id uuid, seq bigint, turn_id uuid, sender_type text, sender_alias text, sender_user_id uuid,
+           content text, tool_calls jsonb, tool_call_id text, meta jsonb, idempotency_key text)
+       returning ${MESSAGE_COLUMNS}`,
+      values: [
+        groupId,
+        JSON.stringify(
+          fresh.map((m, i) => ({
+            id: m.id,
+            seq: first + i,
+            turn_id: m.turn_id,
+            sender_type: m.sender_type,
+            sender_alias: m.sender_alias,
+            sender_user_id: m.sender_user_id ?? null,
+            content: m.content,
+            tool_calls: m.tool_calls ?? null,
+            tool_call_id: m.tool_call_id ?? null,
+            meta: m.meta ?? null,
+            idempotency_key: m.idempotency_key ?? null,
+          })),
+        ),
+      ],
+    });
+    for (const row of rows) byId.set(row.id, toMessage(row));
+  }
+  return { byId, created: fresh.length, lastSeq };
+}
+
+/**
+ * Stores a message with the group's next `seq`, in a transaction of its own. A message whose id
+ * exists already is not stored again: the existing row is returned with `created: false`.
  */
 export async function insertMessage(
-  db: pg.Pool | pg.PoolClient,
+  pool: pg.Pool,
   m: NewMessage,
 ): Promise<{ message: Message; created: boolean }> {
-  const { rows } = await db.query<MessageRow>(
-    `with s as (
-       update groups set last_seq = last_seq + 1
-        where id = $2 and not exists (select 1 from messages where id = $1)
-        returning last_seq)
-     insert into messages (id, group_id, seq, turn_id, sender_type, sender_alias, sender_user_id,
-                           content, tool_calls, tool_call_id, meta, idempotency_key)
-     select $1, $2, s.last_seq, $3, $4, $5, $6, $7, $8, $9, $10, $11 from s
-     returning ${MESSAGE_COLUMNS}`,
-    [
-      m.id,
-      m.group_id,
-      m.turn_id,
-      m.sender_type,
-      m.sender_alias,
-      m.sender_user_id ?? null,
-      m.content,
-      m.tool_calls ? JSON.stringify(m.tool_calls) : null,
-      m.tool_call_id ?? null,
-      m.meta ? JSON.stringify(m.meta) : null,
-      m.idempotency_key ?? null,
-    ],
-  );
-  if (rows[0]) return { message: toMessage(rows[0]), created: true };
-  const existing = await db.query<MessageRow>(`select ${MESSAGE_COLUMNS} from messages where id = $1`, [
-    m.id,
-  ]);
-  if (!existing.rows[0]) throw new Error(`group ${m.group_id} not found for message ${m.id}`);
-  return { message: toMessage(existing.rows[0]), created: false };
+  const stored = await withTransaction(pool, (client) => storeMessages(client, m.group_id, [m]));
+  return { message: stored.byId.get(m.id)!, created: stored.created === 1 };
 }

@@ -8,7 +8,7 @@ import {
   stopOnSignals,
 } from "@synapse/shared";
 import { startTelemetry } from "@synapse/shared/telemetry/start";
-import { startOrchestrator } from "./worker.ts";
+import { startOrchestrator } from "./orchestrator.ts";
 
 /** Composition root of the orchestrator process (`npm run start:orchestrator`). */
 const { config, databaseUrl, redisUrl } = loadServiceConfig();

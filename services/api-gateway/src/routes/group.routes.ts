@@ -2,10 +2,10 @@ import {
   announceCancel,
   defaultOrchestrator,
   deleteGraphState,
-  inTransaction,
   NotFoundError,
   publishFrame,
   withGroupLock,
+  withTransaction,
 } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -37,7 +37,7 @@ export const groupRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (
     },
     async (req, reply) => {
       const orchestrator = defaultOrchestrator(config);
-      const groupId = await inTransaction(pool, async (client) => {
+      const groupId = await withTransaction(pool, async (client) => {
         const { rows } = await client.query<{ id: string }>(
           "insert into groups (name, owner_id) values ($1, $2) returning id",
           [req.body.name, req.userId],

@@ -3,8 +3,8 @@ import {
   ConflictError,
   markTurnEnded,
   NotFoundError,
+  readTurn,
   type TurnEndReason,
-  uuidLiteral,
   withGroupLock,
 } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -122,24 +122,17 @@ export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
     async (req, reply) => {
       const { id: groupId, turn_id: turnId } = req.params;
       await requireRole(pool, groupId, req.userId);
-      // the turn's row is read in the lock's round trip
-      const read = `select status, reason from turns where id = ${uuidLiteral(turnId)} and group_id = ${uuidLiteral(groupId)}`;
-      const ended = await withGroupLock(
-        pool,
-        groupId,
-        async (client, [found]) => {
-          const turn = found?.rows[0] as { status: string; reason: string | null } | undefined;
-          if (!turn) throw new NotFoundError("turn");
-          if (turn.status === "ended") {
-            if (turn.reason === "cancelled") return false;
-            throw new ConflictError("turn_ended", `the turn has already ended (${turn.reason})`);
-          }
-          // the frame goes out after the commit
-          await markTurnEnded(client, turnId, "cancelled", req.userId);
-          return true;
-        },
-        { reads: [read] },
-      );
+      const ended = await withGroupLock(pool, groupId, async (client) => {
+        const turn = await readTurn(client, groupId, turnId);
+        if (!turn) throw new NotFoundError("turn");
+        if (turn.status === "ended") {
+          if (turn.reason === "cancelled") return false;
+          throw new ConflictError("turn_ended", `the turn has already ended (${turn.reason})`);
+        }
+        // the frame goes out after the commit
+        await markTurnEnded(client, turnId, "cancelled", req.userId);
+        return true;
+      });
       if (ended) {
         try {
           // turn.ended first, in the same transaction: after `_turn.cancelled` gateways forward

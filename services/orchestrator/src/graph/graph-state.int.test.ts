@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { deleteGraphState, inTransaction } from "@synapse/shared";
+import { deleteGraphState, withTransaction } from "@synapse/shared";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, waitFor } from "../testing/harness.ts";
+import { type Harness, startHarness, waitFor } from "../../test/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -29,7 +29,7 @@ describe("deleteGraphState", () => {
     h.scripts.set(g.groupId, () => null);
     const { turnId } = await h.post(g, "@Alice");
     await waitFor(async () => (await rowsOf(turnId)) > 0);
-    await inTransaction(h.pool, async (client) => {
+    await withTransaction(h.pool, async (client) => {
       let statements = 0;
       const counting = {
         query: (...args: Parameters<pg.PoolClient["query"]>) => {

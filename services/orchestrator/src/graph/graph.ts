@@ -16,11 +16,8 @@ import { TurnGraphState, type TurnGraphValues } from "./state.ts";
  * being deterministic, decides the same thing with the same ids, so re-running the idempotent
  * effects stores nothing twice.
  */
-export function buildTurnGraph(opts: {
-  checkpointer: BaseCheckpointSaver;
-  apply: (turn: TurnState, effects: Effect[]) => Promise<void>;
-}) {
-  return new StateGraph(TurnGraphState)
+export function buildTurnGraph(opts: { apply: (turn: TurnState, effects: Effect[]) => Promise<void> }) {
+  const builder = new StateGraph(TurnGraphState)
     .addNode("step", async (s: TurnGraphValues) => {
       if (!s.event) return {};
       const out = route(s.turn ?? null, s.event);
@@ -29,15 +26,22 @@ export function buildTurnGraph(opts: {
       return { turn: { ...out.turn, outbox: [] } };
     })
     .addEdge(START, "step")
-    .addEdge("step", END)
-    .compile({ checkpointer: opts.checkpointer, name: "turn" });
+    .addEdge("step", END);
+  /**
+   * The graph over `checkpointer`: a job's saver is bound to the job's transaction, so the graph
+   * is compiled for each job (compiling copies no state; the definition above is made once).
+   */
+  return {
+    withSaver: (checkpointer: BaseCheckpointSaver) => builder.compile({ checkpointer, name: "turn" }),
+  };
 }
 
 export type TurnGraph = ReturnType<typeof buildTurnGraph>;
+type CompiledTurnGraph = ReturnType<TurnGraph["withSaver"]>;
 
 /** Feeds one event to a turn's thread and runs it to its next wait; returns the turn state after it. */
 export async function runTurnStep(
-  graph: TurnGraph,
+  graph: CompiledTurnGraph,
   turnId: string,
   event: TurnEvent,
 ): Promise<TurnState | null> {
@@ -46,7 +50,7 @@ export async function runTurnStep(
 }
 
 /** The saved state of a turn's thread, or null when it has none. */
-export async function readTurnState(graph: TurnGraph, turnId: string): Promise<TurnState | null> {
+export async function readTurnState(graph: CompiledTurnGraph, turnId: string): Promise<TurnState | null> {
   const snapshot = await graph.getState({ configurable: { thread_id: turnId } });
   return ((snapshot.values as Partial<TurnGraphValues>).turn as TurnState | null | undefined) ?? null;
 }

@@ -4,10 +4,11 @@ import path from "node:path";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type ChannelVersions, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { deltaChannelHistoryTests, specTest } from "@langchain/langgraph-checkpoint-validation";
-import { createPool, MIGRATIONS_DIR } from "@synapse/shared";
+import { createPool, MIGRATIONS_DIR, withTransaction } from "@synapse/shared";
 import * as vitest from "vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testUrls } from "../../../../test/support/services.ts";
+import { graphStore } from "./graph-store.ts";
 import { TurnCheckpointSaver, type TurnCheckpointSaverOptions } from "./pg-saver.ts";
 
 // LangGraph's conformance suite is written against test globals; this project imports them
@@ -55,20 +56,16 @@ function initializer(name: string, opts: TurnCheckpointSaverOptions = {}) {
   };
 }
 
-// the saver as the orchestrator uses it, and with its history pruned on each put
 const plain = initializer("TurnCheckpointSaver");
 specTest(plain);
 deltaChannelHistoryTests(plain);
-specTest(initializer("TurnCheckpointSaver (pruneHistory)", { pruneHistory: true }));
 
 describe("TurnCheckpointSaver, turn specifics", () => {
   const init = initializer("specifics");
   let saver: TurnCheckpointSaver;
-  let pruning: TurnCheckpointSaver;
   beforeAll(async () => {
     await init.beforeAll();
     saver = await init.createCheckpointer();
-    pruning = new TurnCheckpointSaver(init.pool, { schema: init.schema, pruneHistory: true });
   });
   afterAll(() => init.afterAll());
 
@@ -114,22 +111,6 @@ describe("TurnCheckpointSaver, turn specifics", () => {
     ]);
   });
 
-  it("with pruneHistory, keeps only the parent and the latest, with every value they name", async () => {
-    const threadId = randomUUID();
-    const configs = await chain(threadId, 4, pruning);
-    expect(await rows("graph_checkpoints", threadId)).toBe(2);
-    // values: a3 (latest), a2 and b3 (parent); b3 is named by both
-    expect(await rows("graph_blobs", threadId)).toBe(3);
-    expect(await rows("graph_writes", threadId)).toBe(2);
-    const latest = await pruning.getTuple({ configurable: { thread_id: threadId } });
-    expect(latest?.checkpoint.channel_values).toEqual({ a: "a3", b: "b3" });
-    expect(latest?.pendingWrites).toEqual([["task", "a", "w3"]]);
-    expect(latest?.parentConfig?.configurable?.checkpoint_id).toBe(configs[2]!.configurable?.checkpoint_id);
-    const parent = await pruning.getTuple(configs[2]!);
-    expect(parent?.checkpoint.channel_values).toEqual({ a: "a2", b: "b3" });
-    expect(await pruning.getTuple(configs[1]!)).toBeUndefined();
-  });
-
   it("deletes threads in one call, and leaves the others", async () => {
     const [t1, t2, t3] = [randomUUID(), randomUUID(), randomUUID()];
     await chain(t1, 2);
@@ -148,19 +129,15 @@ describe("TurnCheckpointSaver, turn specifics", () => {
   it("collects threads that are not turns in progress", async () => {
     const threadId = randomUUID(); // no such turn
     await chain(threadId, 1);
-    await saver.collect();
+    await graphStore(saver, init.pool).collect();
     expect(await rows("graph_checkpoints", threadId)).toBe(0);
     expect(await rows("graph_blobs", threadId)).toBe(0);
   });
 
-  it("primed: reads the given row, defers its put to a statement without parameters, and flushes on read", async () => {
+  it("bound to a transaction, writes with it: committed, values intact; rolled back, nothing", async () => {
     const threadId = randomUUID();
     await chain(threadId, 1);
-    const { rows: latest } = await init.pool.query(saver.latestSql(`'${threadId}'`));
-    saver.prime(threadId, latest);
-    const primed = await saver.getTuple({ configurable: { thread_id: threadId } });
-    expect(primed?.checkpoint.channel_values).toEqual({ a: "a0", b: "b1" });
-    // values an inlined statement must carry intact: quotes, backslashes, odd bytes
+    // values that must reach the database intact: quotes, backslashes, odd bytes
     const tricky = `it's \\ a "test" \u00e9 ${"\u0001"}`;
     const checkpoint = {
       ...emptyCheckpoint(),
@@ -168,21 +145,23 @@ describe("TurnCheckpointSaver, turn specifics", () => {
       channel_values: { a: tricky, b: new Uint8Array([0, 39, 92, 255]) },
       channel_versions: { a: 2, b: 2 },
     };
-    const config = await saver.put(
-      primed!.config,
-      checkpoint,
-      { source: "loop", step: 1, parents: {} },
-      {
-        a: 2,
-        b: 2,
-      },
-    );
-    expect(await rows("graph_checkpoints", threadId)).toBe(1); // deferred
-    const statement = saver.takeDeferredPut(threadId);
-    expect(statement).toBeDefined();
-    expect(saver.takeDeferredPut(threadId)).toBeUndefined();
-    await init.pool.query(statement!);
-    saver.unprime(threadId);
+    const latest = await saver.getTuple({ configurable: { thread_id: threadId } });
+    const config = await withTransaction(init.pool, async (client) => {
+      const bound = saver.withClient(client);
+      expect((await bound.getTuple(latest!.config))?.checkpoint.channel_values).toEqual({ a: "a0", b: "b1" });
+      const written = await bound.put(
+        latest!.config,
+        checkpoint,
+        { source: "loop", step: 1, parents: {} },
+        {
+          a: 2,
+          b: 2,
+        },
+      );
+      expect(await rows("graph_checkpoints", threadId)).toBe(1); // not committed yet
+      return written;
+    });
+    expect(await rows("graph_checkpoints", threadId)).toBe(2);
     const tuple = await saver.getTuple({ configurable: { thread_id: threadId } });
     expect(tuple?.config.configurable?.checkpoint_id).toBe(config.configurable?.checkpoint_id);
     expect(tuple?.checkpoint.channel_values.a).toBe(tricky);
@@ -190,18 +169,14 @@ describe("TurnCheckpointSaver, turn specifics", () => {
       Buffer.from([0, 39, 92, 255]),
     );
 
-    // a read of a primed thread with a put pending writes it first; unprime drops one not taken
-    saver.prime(threadId, []);
-    await saver.put(config, { ...checkpoint, id: uuid6(0) }, { source: "loop", step: 2, parents: {} }, {});
+    await expect(
+      withTransaction(init.pool, async (client) => {
+        await saver
+          .withClient(client)
+          .put(config, { ...checkpoint, id: uuid6(0) }, { source: "loop", step: 2, parents: {} }, {});
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
     expect(await rows("graph_checkpoints", threadId)).toBe(2);
-    await saver.getTuple({
-      configurable: { thread_id: threadId, checkpoint_id: config.configurable?.checkpoint_id },
-    });
-    expect(await rows("graph_checkpoints", threadId)).toBe(3);
-    saver.prime(threadId, []);
-    await saver.put(config, { ...checkpoint, id: uuid6(0) }, { source: "loop", step: 3, parents: {} }, {});
-    saver.unprime(threadId);
-    expect(saver.takeDeferredPut(threadId)).toBeUndefined();
-    expect(await rows("graph_checkpoints", threadId)).toBe(3);
   });
 });

@@ -15,23 +15,13 @@ import {
   TASKS,
   WRITES_IDX_MAP,
 } from "@langchain/langgraph-checkpoint";
+import { checkpointStatements, deleteGraphState, listGraphThreads } from "@synapse/shared";
 import type pg from "pg";
-import { inline, literal, statements } from "./pg-saver.sql.ts";
 
 /** Options of {@link TurnCheckpointSaver}. */
 export interface TurnCheckpointSaverOptions {
   /** Schema holding the tables of migration `0001_turn_checkpoints`. @defaultValue "public" */
   schema?: string;
-  /**
-   * Make each `put` also delete the thread's checkpoints older than the new one's parent (with the
-   * writes and channel values only they used): a turn needs its latest state, not its history.
-   * Then `list` returns at most the two latest checkpoints of a thread and `getDeltaChannelHistory`
-   * cannot walk past the parent (the turn graph has no `DeltaChannel`). Off by default: measured,
-   * the deletes cost more per `put` (~0.9 ms) than deleting the whole thread once when its turn
-   * ends, and a turn's checkpoint count is bounded by its step limit.
-   * @defaultValue false
-   */
-  pruneHistory?: boolean;
   serde?: SerializerProtocol;
 }
 
@@ -57,86 +47,43 @@ interface Row {
 /**
  * A PostgreSQL checkpoint saver made for turn graphs: one statement per read (the checkpoint
  * with its channel values and pending writes) and one per write, on the tables of migration
- * `0001_turn_checkpoints` (no `setup()`: the migration creates them).
+ * `0001_turn_checkpoints` (no `setup()`: the migration creates them; their SQL is in
+ * `@synapse/shared`'s graph-state module).
  *
  * Like `PostgresSaver`, a checkpoint stores only the channel values that changed (`newVersions`),
  * keyed by (channel, version) in `graph_blobs`; the others are found at the versions the checkpoint
  * names. Values, checkpoints, metadata and writes go through `this.serde` and are stored as bytea.
+ *
+ * It runs its statements on `db`: a pool, or a client in a transaction ({@link withClient}), so that
+ * a turn step's checkpoint commits, or rolls back, with the step's transaction.
  */
 export class TurnCheckpointSaver extends BaseCheckpointSaver {
-  readonly #pool: pg.Pool;
-  readonly #pruneHistory: boolean;
-  readonly #sql: ReturnType<typeof statements>;
-  /** Latest checkpoint rows read ahead by the caller (see {@link prime}), by thread id. */
-  readonly #primed = new Map<string, Row | null>();
-  /** Puts of primed threads not written yet (see {@link takeDeferredPut}), by thread id. */
-  readonly #deferred = new Map<string, { name: string; text: string; values: unknown[] }>();
+  readonly #db: pg.Pool | pg.PoolClient;
+  readonly #opts: TurnCheckpointSaverOptions;
+  readonly #sql: ReturnType<typeof checkpointStatements>;
 
-  constructor(pool: pg.Pool, opts: TurnCheckpointSaverOptions = {}) {
+  constructor(db: pg.Pool | pg.PoolClient, opts: TurnCheckpointSaverOptions = {}) {
     super(opts.serde);
-    this.#pool = pool;
-    this.#pruneHistory = opts.pruneHistory ?? false;
-    this.#sql = statements(opts.schema ?? "public");
+    this.#db = db;
+    this.#opts = opts;
+    this.#sql = checkpointStatements(opts.schema ?? "public");
   }
 
-  /**
-   * One statement selecting the latest checkpoint (namespace "") of the thread whose id `threadIdSql`
-   * evaluates to (a literal, a parameter or a scalar subquery: trusted SQL). The caller runs it in a
-   * round trip it makes anyway and hands the rows to {@link prime}.
-   */
-  latestSql(threadIdSql: string): string {
-    return `${this.#sql.select} where c.thread_id = (${threadIdSql})::text and c.checkpoint_ns = '' order by c.checkpoint_id desc limit 1`;
-  }
-
-  /**
-   * Takes the rows of a {@link latestSql} statement as the thread's latest checkpoint: `getTuple`
-   * of its latest checkpoint then reads nothing, until the thread is written to or {@link unprime}d.
-   * And the thread's `put`s are deferred: the caller takes the statement ({@link takeDeferredPut})
-   * and runs it in a round trip of its own (the commit of its transaction); anything else reading or
-   * writing the thread first runs it. Only for a caller that keeps every other reader and writer of
-   * the thread out meanwhile (the group lock).
-   */
-  prime(threadId: string, rows: unknown[]): void {
-    this.#primed.set(threadId, (rows[0] as Row | undefined) ?? null);
-  }
-
-  /** Forgets what {@link prime} gave for this thread, and drops a put not taken (the caller failed). */
-  unprime(threadId: string): void {
-    this.#primed.delete(threadId);
-    this.#deferred.delete(threadId);
-  }
-
-  /** The thread's deferred put as one statement without parameters (values inlined), if there is one. */
-  takeDeferredPut(threadId: string): string | undefined {
-    const put = this.#deferred.get(threadId);
-    if (!put) return undefined;
-    this.#deferred.delete(threadId);
-    return inline(put.text, put.values);
-  }
-
-  /** Runs the thread's deferred put now (something else reads or writes the thread). */
-  async #flush(threadId: string): Promise<void> {
-    const put = this.#deferred.get(threadId);
-    if (!put) return;
-    this.#deferred.delete(threadId);
-    await this.#pool.query(put);
+  /** The same saver, running its statements on `client` (in the caller's transaction). */
+  withClient(client: pg.PoolClient): TurnCheckpointSaver {
+    return new TurnCheckpointSaver(client, { ...this.#opts, serde: this.serde });
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const { thread_id, checkpoint_ns = "", checkpoint_id } = config.configurable ?? {};
     if (thread_id === undefined || thread_id === null) return undefined;
-    await this.#flush(String(thread_id));
-    if (!checkpoint_id && checkpoint_ns === "") {
-      const primed = this.#primed.get(String(thread_id));
-      if (primed !== undefined) return primed ? this.#toTuple(primed) : undefined;
-    }
     const { rows } = checkpoint_id
-      ? await this.#pool.query<Row>({
+      ? await this.#db.query<Row>({
           name: this.#sql.names.getById,
           text: this.#sql.getById,
           values: [String(thread_id), checkpoint_ns, checkpoint_id],
         })
-      : await this.#pool.query<Row>({
+      : await this.#db.query<Row>({
           name: this.#sql.names.getLatest,
           text: this.#sql.getLatest,
           values: [String(thread_id), checkpoint_ns],
@@ -148,27 +95,17 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
     const { filter, before } = options;
     let { limit } = options;
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (cond: (p: string) => string, v: unknown) => {
-      values.push(v);
-      where.push(cond(`$${values.length}`));
-    };
     const c = config.configurable ?? {};
-    if (c.thread_id !== undefined && c.thread_id !== null)
-      add((p) => `c.thread_id = ${p}`, String(c.thread_id));
-    if (c.checkpoint_ns !== undefined && c.checkpoint_ns !== null)
-      add((p) => `c.checkpoint_ns = ${p}`, c.checkpoint_ns);
-    if (c.checkpoint_id) add((p) => `c.checkpoint_id = ${p}`, c.checkpoint_id);
-    if (before?.configurable?.checkpoint_id)
-      add((p) => `c.checkpoint_id < ${p}`, before.configurable.checkpoint_id);
     const filters = Object.entries(filter ?? {});
     // metadata is serialised by the serde, so the filter applies here; without one, the limit goes to SQL
-    const sqlLimit =
-      filters.length === 0 && limit !== undefined ? ` limit ${Math.max(0, Math.floor(limit))}` : "";
-    const { rows } = await this.#pool.query<Row>(
-      `${this.#sql.select}${where.length > 0 ? ` where ${where.join(" and ")}` : ""} order by c.checkpoint_id desc${sqlLimit}`,
-      values,
+    const { rows } = await this.#db.query<Row>(
+      this.#sql.list({
+        thread_id: c.thread_id ?? undefined,
+        checkpoint_ns: c.checkpoint_ns ?? undefined,
+        checkpoint_id: c.checkpoint_id || undefined,
+        before: before?.configurable?.checkpoint_id || undefined,
+        limit: filters.length === 0 ? limit : undefined,
+      }),
     );
     for (const row of rows) {
       if (limit !== undefined && limit <= 0) return;
@@ -204,14 +141,9 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
         ),
       ),
     ]);
-    const prune = this.#pruneHistory && parentId ? String(parentId) : null;
-    const thread = String(thread_id);
-    const primed = this.#primed.has(thread);
-    this.#primed.delete(thread);
-    await this.#flush(thread);
-    const query = {
-      name: prune ? this.#sql.names.putPrune : this.#sql.names.put,
-      text: prune ? this.#sql.putPrune : this.#sql.put,
+    await this.#db.query({
+      name: this.#sql.names.put,
+      text: this.#sql.put,
       values: [
         String(thread_id),
         checkpoint_ns,
@@ -227,9 +159,7 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
         blobs.map(([t]) => t),
         blobs.map(([, b]) => b),
       ],
-    };
-    if (primed) this.#deferred.set(thread, query);
-    else await this.#pool.query(query);
+    });
     return { configurable: { thread_id, checkpoint_ns, checkpoint_id: checkpoint.id } };
   }
 
@@ -253,9 +183,7 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
     });
     const entries = [...byIdx];
     const dumped = await Promise.all(entries.map(([, [, value]]) => this.serde.dumpsTyped(value)));
-    this.#primed.delete(String(thread_id));
-    await this.#flush(String(thread_id));
-    await this.#pool.query({
+    await this.#db.query({
       name: upsert ? this.#sql.names.upsertWrites : this.#sql.names.insertWrites,
       text: upsert ? this.#sql.upsertWrites : this.#sql.insertWrites,
       values: [
@@ -277,30 +205,13 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /** Deletes every checkpoint, channel value and write of these threads, in one statement. */
-  async deleteThreads(threadIds: string[], db: pg.Pool | pg.PoolClient = this.#pool): Promise<void> {
-    if (threadIds.length === 0) return;
-    for (const id of threadIds) this.unprime(id);
-    await db.query({
-      name: this.#sql.names.deleteThreads,
-      text: this.#sql.deleteThreads,
-      values: [threadIds],
-    });
+  async deleteThreads(threadIds: string[]): Promise<void> {
+    await deleteGraphState(this.#db, threadIds, this.#sql);
   }
 
-  /** One statement, without parameters, deleting these threads (ids are quoted as literals). */
-  deleteThreadsSql(threadIds: string[]): string {
-    for (const id of threadIds) this.unprime(id);
-    const ids = `array[${threadIds.map(literal).join(", ")}]::text[]`;
-    return this.#sql.deleteThreads.replaceAll("$1::text[]", ids);
-  }
-
-  /**
-   * Deletes the state of threads that are no longer turns in progress: their turn ended or is gone
-   * (a crash between a turn's end and its clean-up). At most `limit` threads per call.
-   */
-  async collect(limit = 1000): Promise<number> {
-    const { rowCount } = await this.#pool.query(this.#sql.collect, [limit]);
-    return rowCount ?? 0;
+  /** Up to `limit` threads that have state. */
+  listThreads(limit: number): Promise<string[]> {
+    return listGraphThreads(this.#db, limit, this.#sql);
   }
 
   async #toTuple(row: Row): Promise<CheckpointTuple> {
@@ -339,9 +250,12 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
     };
   }
 
-  /** Checkpoints before format v4 kept pending sends as writes to TASKS of their parent. */
+  /**
+   * Checkpoints before format v4 kept pending sends as writes to TASKS of their parent. No turn
+   * graph writes such checkpoints, but LangGraph's conformance suite for savers checks this reading.
+   */
   async #migratePendingSends(checkpoint: Checkpoint, row: Row): Promise<void> {
-    const { rows } = await this.#pool.query<{ type: string; blob: Buffer }>(this.#sql.pendingSends, [
+    const { rows } = await this.#db.query<{ type: string; blob: Buffer }>(this.#sql.pendingSends, [
       row.thread_id,
       row.checkpoint_ns,
       row.parent_checkpoint_id,

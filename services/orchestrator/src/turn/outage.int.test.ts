@@ -2,7 +2,7 @@ import { createPool, jobIds, type LlmJob } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testUrls } from "../../../../test/support/services.ts";
 import { startTcpProxy, type TcpProxy } from "../../../../test/support/tcp-proxy.ts";
-import { type Harness, startHarness, waitFor } from "../testing/harness.ts";
+import { type Harness, startHarness, waitFor } from "../../test/harness.ts";
 
 // the orchestrator reaches PostgreSQL through a proxy the test takes away; the test's reads do not
 let proxy: TcpProxy;

@@ -1,7 +1,7 @@
 import type { LlmJob } from "@synapse/shared";
 import { jobIds } from "@synapse/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, waitFor } from "../testing/harness.ts";
+import { type Harness, startHarness, waitFor } from "../../test/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -81,12 +81,12 @@ describe("gathering", () => {
       content: job.alias === "Orchestrator" ? "TASK_COMPLETE" : `${job.alias} ok`,
     }));
     let thrown = 0;
-    h.hooks.afterEffect = (effect, turn) => {
-      // fail the step that gathers the wave, right after it dispatched the Orchestrator
+    h.faults.frame = (frame) => {
+      // fail the step that gathers the wave, which dispatches the Orchestrator (its job is added)
       if (
-        turn.group_id === g.groupId &&
-        effect.type === "dispatch" &&
-        effect.calls[0]?.alias === "Orchestrator" &&
+        frame.type === "agent.started" &&
+        frame.group_id === g.groupId &&
+        frame.alias === "Orchestrator" &&
         thrown === 0
       ) {
         thrown += 1;
@@ -95,7 +95,7 @@ describe("gathering", () => {
     };
     const { turnId } = await h.post(g, "@Alice @Bob");
     const turn = await h.waitTurn(turnId);
-    h.hooks.afterEffect = undefined;
+    h.faults.frame = undefined;
     expect(thrown).toBe(1);
     // the Orchestrator's result came before the failed step's retry had saved its dispatch: it waited
     expect(h.logs.some((l) => l.turn_id === turnId && l.status === "deferred")).toBe(true);
@@ -109,13 +109,14 @@ describe("gathering", () => {
     const g = await h.createGroup([]);
     h.scripts.set(g.groupId, () => ({ content: "bye TASK_COMPLETE" }));
     let thrown = 0;
-    h.hooks.afterEffect = (effect, turn) => {
-      if (turn.group_id === g.groupId && effect.type === "agent.finished" && thrown++ === 0)
+    h.faults.frame = (frame) => {
+      // the step's writes are committed; its turn.ended is not sent, the first time
+      if (frame.type === "turn.ended" && frame.group_id === g.groupId && thrown++ === 0)
         throw new Error("injected: crash after commit, before turn.ended");
     };
     const { turnId } = await h.post(g, "hi");
     await waitFor(() => h.frames(g.groupId).some((f) => f.type === "turn.ended"));
-    h.hooks.afterEffect = undefined;
+    h.faults.frame = undefined;
     expect(thrown).toBe(2);
     expect((await h.waitTurn(turnId)).reason).toBe("completed");
     await new Promise((r) => setTimeout(r, 150));
@@ -145,16 +146,17 @@ describe("gathering", () => {
   it("a turn start whose checkpoint is lost still runs once", async () => {
     const g = await h.createGroup([]);
     let first = true;
-    h.hooks.afterEffect = (effect, turn) => {
-      if (turn.group_id === g.groupId && effect.type === "dispatch" && first) {
+    h.faults.frame = (frame) => {
+      // the start step announces its dispatch: its checkpoint, written after, is lost
+      if (frame.type === "agent.started" && frame.group_id === g.groupId && first) {
         first = false;
-        h.failNextCheckpoint(turn.turn_id);
+        h.failNextCheckpoint(frame.turn_id);
       }
     };
     h.scripts.set(g.groupId, () => ({ content: "TASK_COMPLETE" }));
     const { turnId } = await h.post(g, "hi");
     const turn = await h.waitTurn(turnId);
-    h.hooks.afterEffect = undefined;
+    h.faults.frame = undefined;
     expect(first).toBe(false);
     expect(h.pendingCheckpointFailures()).toBe(0);
     expect(turn).toMatchObject({ reason: "completed", steps: 1 });
@@ -169,13 +171,18 @@ describe("gathering", () => {
   it("a job that exhausts its attempts ends its turn with error and a notice", async () => {
     const g = await h.createGroup([]);
     h.scripts.set(g.groupId, () => ({ content: "TASK_COMPLETE" }));
-    h.hooks.beforeCommit = (effects, turn) => {
-      if (turn.group_id === g.groupId && effects.some((e) => e.type === "store"))
+    h.faults.statement = (text, values) => {
+      // every step storing an agent's message fails in its transaction, having changed nothing
+      if (
+        text.includes("insert into messages") &&
+        values.includes(g.groupId) &&
+        values.some((v) => typeof v === "string" && v.includes('"sender_type":"agent"'))
+      )
         throw new Error("injected: always failing");
     };
     const { turnId } = await h.post(g, "hi");
     const turn = await h.waitTurn(turnId, 20_000);
-    h.hooks.beforeCommit = undefined;
+    h.faults.statement = undefined;
     expect(turn.reason).toBe("error");
     const msgs = await expectNoDuplicates(g.groupId);
     expect(msgs.at(-1)).toMatchObject({ sender_type: "system", turn_id: turnId });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, waitFor } from "../testing/harness.ts";
+import { type Harness, startHarness, waitFor } from "../../test/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

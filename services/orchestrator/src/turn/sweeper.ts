@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Logger } from "@synapse/shared";
+import { idleGroupsWithQueuedTurns, type Logger, stalledTurns } from "@synapse/shared";
 import type { Queue } from "bullmq";
 import type pg from "pg";
-import type { GraphStore } from "../graph/checkpointer.ts";
-import type { TurnRunner } from "./lifecycle.ts";
+import type { GraphStore } from "../graph/graph-store.ts";
+import type { TurnRunner } from "./turn-runner.ts";
 
 export interface SweeperOptions {
   pool: pg.Pool;
@@ -53,32 +53,19 @@ export function startSweeper(opts: SweeperOptions): Sweeper {
 
   async function sweepOnce(scope: SweepScope = {}): Promise<void> {
     const groups = scope.groupIds ?? null;
-    const waiting = await pool.query<{ group_id: string }>(
-      `select distinct q.group_id from turns q
-        where q.status = 'queued' and ($1::uuid[] is null or q.group_id = any($1))
-          and not exists (select 1 from turns r where r.group_id = q.group_id and r.status = 'running')
-        limit 1000`,
-      [groups],
-    );
-    if (waiting.rows.length > 0) {
+    const waiting = await idleGroupsWithQueuedTurns(pool, groups);
+    if (waiting.length > 0) {
       await orchestratorQueue.addBulk(
-        waiting.rows.map((r) => ({
+        waiting.map((groupId) => ({
           name: "advance",
-          data: { group_id: r.group_id },
+          data: { group_id: groupId },
           opts: { jobId: randomUUID() },
         })),
       );
-      logger.info({ groups: waiting.rows.length }, "sweeper advanced idle groups");
+      logger.info({ groups: waiting.length }, "sweeper advanced idle groups");
     }
-    const stalled = await pool.query<{ id: string; group_id: string }>(
-      `select id, group_id from turns
-        where status = 'running' and updated_at < now() - $1::float8 * interval '1 millisecond'
-          and ($2::uuid[] is null or group_id = any($2))
-        limit 1000`,
-      [opts.stallMs, groups],
-    );
-    for (const t of stalled.rows)
-      await runner.failTurn(t.group_id, t.id, "stalled", { staleForMs: opts.stallMs });
+    const stalled = await stalledTurns(pool, opts.stallMs, groups);
+    for (const t of stalled) await runner.failTurn(t.group_id, t.id, "stalled", { staleForMs: opts.stallMs });
     if (count++ % gcEvery === 0) await opts.store.collect();
   }
 

@@ -24,15 +24,24 @@ import { type Job, type Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import pino from "pino";
-import { insertAgents, insertGroup, insertUser } from "../../../../test/support/seed.ts";
-import { testConfig, testUrls } from "../../../../test/support/services.ts";
-import { TurnCheckpointSaver } from "../graph/pg-saver.ts";
-import type { Effect, TurnState } from "../graph/state.ts";
-import { type Orchestrator, startOrchestrator } from "../worker.ts";
+import { insertAgents, insertGroup, insertUser } from "../../../test/support/seed.ts";
+import { testConfig, testUrls } from "../../../test/support/services.ts";
+import { TurnCheckpointSaver } from "../src/graph/pg-saver.ts";
+import { type Orchestrator, startOrchestrator } from "../src/orchestrator.ts";
 
 /** The orchestrator's saver, whose next `put` for a thread can be made to fail, as if the process died before its checkpoint. */
 class FlakySaver extends TurnCheckpointSaver {
-  readonly failPut = new Set<string>();
+  constructor(
+    db: pg.Pool | pg.PoolClient,
+    readonly failPut = new Set<string>(),
+  ) {
+    super(db);
+  }
+
+  override withClient(client: pg.PoolClient): FlakySaver {
+    return new FlakySaver(client, this.failPut);
+  }
+
   override async put(
     ...args: Parameters<TurnCheckpointSaver["put"]>
   ): ReturnType<TurnCheckpointSaver["put"]> {
@@ -40,6 +49,49 @@ class FlakySaver extends TurnCheckpointSaver {
     if (this.failPut.delete(thread)) throw new Error("injected: checkpoint lost");
     return super.put(...args);
   }
+}
+
+/** Runs `faults.statement` before each statement of the pool's connections. */
+function failStatements(pool: pg.Pool, faults: Harness["faults"]): void {
+  pool.on("connect", (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    client.query = ((...args: unknown[]) => {
+      const [first, second] = args;
+      const config = typeof first === "string" ? { text: first, values: second } : (first as pg.QueryConfig);
+      const values = Array.isArray(config.values) ? (config.values as unknown[]) : [];
+      try {
+        faults.statement?.(config.text, values);
+      } catch (err) {
+        // pool.query passes a callback; everything else awaits the promise
+        const callback = args.at(-1);
+        if (typeof callback !== "function") return Promise.reject(err);
+        process.nextTick(() => (callback as (e: unknown) => void)(err));
+        return undefined;
+      }
+      return query(...args);
+    }) as typeof client.query;
+  });
+}
+
+/**
+ * Runs `faults.frame` before each frame published on the connections made from `bullmq` (the
+ * orchestrator's producer is one).
+ */
+function failFrames(bullmq: Redis, faults: Harness["faults"]): void {
+  const duplicate = bullmq.duplicate.bind(bullmq);
+  bullmq.duplicate = (...args: Parameters<Redis["duplicate"]>) => {
+    const client = duplicate(...args);
+    const publish = client.publish.bind(client) as (channel: string, message: string) => Promise<number>;
+    client.publish = ((channel: string, message: string) => {
+      try {
+        faults.frame?.(JSON.parse(message) as GroupFrame);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return publish(channel, message);
+    }) as typeof client.publish;
+    return client;
+  };
 }
 
 /**
@@ -76,10 +128,15 @@ export interface Harness {
   jobs: { kind: "llm" | "tool"; data: LlmJob | ToolJob }[];
   /** Per group: how the executor answers. */
   scripts: Map<string, Script>;
-  /** Fault injection: called after each side effect of a step (throw to fail the step there). */
-  hooks: {
-    afterEffect?: (effect: Effect, turn: TurnState) => void | Promise<void>;
-    beforeCommit?: (effects: Effect[], turn: TurnState) => void | Promise<void>;
+  /**
+   * Fault injection at the orchestrator's boundaries. `frame`: called with each frame the
+   * orchestrator publishes, before it is sent; throw, and that publish fails without sending it
+   * (the step fails once its frames are awaited, its other announcements made). `statement`:
+   * called with each statement run on the orchestrator's pool; throw, and it fails unsent.
+   */
+  faults: {
+    frame?: (frame: GroupFrame) => void;
+    statement?: (text: string, values: readonly unknown[]) => void;
   };
   /** Makes the next checkpoint write of this turn fail. */
   failNextCheckpoint(turnId: string): void;
@@ -156,24 +213,25 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   await sub.psubscribe(`${prefix}:group:*`);
 
-  const hooks: Harness["hooks"] = {};
+  const faults: Harness["faults"] = {};
+  const orchestratorPool = opts.orchestratorPool ?? pool;
+  failStatements(orchestratorPool, faults);
+  failFrames(bullmq, faults);
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
     { level: "debug" },
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
-  const saver = new FlakySaver(opts.orchestratorPool ?? pool);
+  const saver = new FlakySaver(orchestratorPool);
   const orchestrator = await startOrchestrator({
     config,
-    pool: opts.orchestratorPool ?? pool,
+    pool: orchestratorPool,
     bullmq,
     producer,
     heartbeat: false,
     logger,
     // sweeps cover the whole database, which other test files share: tests sweep their own groups
     sweepIntervalMs: 0,
-    afterEffect: (effect, turn) => hooks.afterEffect?.(effect, turn),
-    beforeCommit: (effects, turn) => hooks.beforeCommit?.(effects, turn),
     checkpointer: saver,
   });
   const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, bullmq, config);
@@ -251,7 +309,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     orchestratorQueue,
     jobs,
     scripts,
-    hooks,
+    faults,
     failNextCheckpoint: (turnId) => saver.failPut.add(turnId),
     pendingCheckpointFailures: () => saver.failPut.size,
     logs,

@@ -1,4 +1,3 @@
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import {
   advanceJobSchema,
   type Config,
@@ -20,13 +19,13 @@ import { trackQueueDepth } from "@synapse/shared/telemetry/metrics";
 import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { graphStore } from "./graph/checkpointer.ts";
 import { applyEffects, type EffectDeps } from "./graph/effects.ts";
 import { buildTurnGraph } from "./graph/graph.ts";
+import { graphStore } from "./graph/graph-store.ts";
 import { TurnCheckpointSaver } from "./graph/pg-saver.ts";
 import { ResultNotReadyError } from "./turn/errors.ts";
-import { TurnRunner } from "./turn/lifecycle.ts";
 import { type SweepScope, startSweeper } from "./turn/sweeper.ts";
+import { TurnRunner } from "./turn/turn-runner.ts";
 
 export interface OrchestratorDeps {
   /**
@@ -35,8 +34,9 @@ export interface OrchestratorDeps {
    */
   config: Config;
   /**
-   * PostgreSQL. A job holds one connection for the group lock and uses one or two more for its
-   * writes and checkpoint: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2 connections.
+   * PostgreSQL. A job holds one connection for the group lock (its reads and checkpoint run on it)
+   * and uses one more for its step's writes: give it at least 2 × ORCHESTRATOR_CONCURRENCY + 2
+   * connections.
    */
   pool: pg.Pool;
   /** Redis for BullMQ's worker (created with `createRedis(url, { bullmq: true })`). */
@@ -48,11 +48,11 @@ export interface OrchestratorDeps {
   producer: Redis;
   logger?: Logger;
   /**
-   * The checkpointer, set up by the caller; by default a `TurnCheckpointSaver` on `pool` (its tables
-   * come from the migrations).
+   * The checkpointer, on `pool`; by default a `TurnCheckpointSaver` (its tables come from the
+   * migrations). Each job runs it on the connection of its transaction (`withClient`).
    * @defaultValue TurnCheckpointSaver
    */
-  checkpointer?: BaseCheckpointSaver;
+  checkpointer?: TurnCheckpointSaver;
   /**
    * Time between sweeps; 0 turns automatic sweeps off (a sweep covers every group of the database:
    * in-process tests sharing one database should pass 0 and call `sweep({ groupIds })`).
@@ -61,10 +61,6 @@ export interface OrchestratorDeps {
   sweepIntervalMs?: number;
   /** Register in the heartbeat set read by `/ready`. @defaultValue true */
   heartbeat?: boolean;
-  /** Test hook, called after each side effect of a step is announced (fault injection). */
-  afterEffect?: EffectDeps["afterEffect"];
-  /** Test hook, called before a step's writes commit (fault injection). */
-  beforeCommit?: EffectDeps["beforeCommit"];
 }
 
 export interface Orchestrator {
@@ -82,23 +78,15 @@ export async function startOrchestrator(deps: OrchestratorDeps): Promise<Orchest
   const { config, pool } = deps;
   const prefix = config.QUEUE_PREFIX;
   const logger = deps.logger ?? createLogger(config, "orchestrator");
-  const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool));
+  const store = graphStore(deps.checkpointer ?? new TurnCheckpointSaver(pool), pool);
 
   const { producer } = deps;
   const executionQueue = createQueue(EXECUTION_QUEUE, producer, config);
   const orchestratorQueue = createQueue(ORCHESTRATOR_QUEUE, producer, config);
   await executionQueue.waitUntilReady();
   const untrack = [trackQueueDepth(executionQueue), trackQueueDepth(orchestratorQueue)];
-  const effects: EffectDeps = {
-    pool,
-    redis: producer,
-    prefix,
-    executionQueue,
-    afterEffect: deps.afterEffect,
-    beforeCommit: deps.beforeCommit,
-  };
+  const effects: EffectDeps = { pool, redis: producer, prefix, executionQueue };
   const graph = buildTurnGraph({
-    checkpointer: store.saver,
     apply: (turn, list) => applyEffects(effects, turn, list),
   });
   const runner = new TurnRunner({

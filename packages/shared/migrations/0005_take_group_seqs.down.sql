@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS take_group_seqs(uuid, integer);

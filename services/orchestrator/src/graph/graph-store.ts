@@ -1,0 +1,32 @@
+import { isUuid, unendedTurns } from "@synapse/shared";
+import type pg from "pg";
+import type { TurnCheckpointSaver } from "./pg-saver.ts";
+
+/** Where turn graphs keep their state, with the clean-up the turn lifecycle needs. */
+export interface GraphStore {
+  /** The saver a step uses: its reads and writes run in the step's transaction, on `client`. */
+  saverFor(client: pg.PoolClient): TurnCheckpointSaver;
+  /** Deletes the state of these threads (turns), in the transaction of `client`. */
+  deleteThreads(client: pg.PoolClient, turnIds: string[]): Promise<void>;
+  /** Deletes state left by turns that ended or no longer exist (a crash between a turn's end and its clean-up). */
+  collect(): Promise<void>;
+}
+
+/** Threads looked at per collection. */
+const COLLECT_BATCH = 1000;
+
+/**
+ * The store over a saver on the orchestrator's pool. The saver knows threads, the turns table
+ * knows which turns are over: collecting asks the one for its threads and the other for the live ones.
+ */
+export function graphStore(saver: TurnCheckpointSaver, pool: pg.Pool): GraphStore {
+  return {
+    saverFor: (client) => saver.withClient(client),
+    deleteThreads: (client, ids) => saver.withClient(client).deleteThreads(ids),
+    async collect() {
+      const threads = await saver.listThreads(COLLECT_BATCH);
+      const live = await unendedTurns(pool, threads.filter(isUuid));
+      await saver.deleteThreads(threads.filter((t) => !live.has(t)));
+    },
+  };
+}
