@@ -203,6 +203,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const pool = createPool(databaseUrl, { max: 24 });
   const redis = createRedis(redisUrl);
   const bullmq = createRedis(redisUrl, { bullmq: true });
+  const faults: Harness["faults"] = {};
+  failFrames(bullmq, faults); // before the producer is made from it
   const producer = createProducer(bullmq);
   const sub = createRedis(redisUrl);
   const frames = new Map<string, GroupFrame[]>();
@@ -213,10 +215,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   await sub.psubscribe(`${prefix}:group:*`);
 
-  const faults: Harness["faults"] = {};
   const orchestratorPool = opts.orchestratorPool ?? pool;
   failStatements(orchestratorPool, faults);
-  failFrames(bullmq, faults);
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
     { level: "debug" },
