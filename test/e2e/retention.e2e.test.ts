@@ -32,12 +32,16 @@ describe("job retention", () => {
     expect(ended.reason).toBe("completed");
 
     const { QUEUE_PREFIX: prefix, REDIS_URL: url } = stack.config;
-    const finished: { name: string; opts: object }[] = [];
-    for (const name of [ORCHESTRATOR_QUEUE, EXECUTION_QUEUE]) {
-      const queue = new Queue(name, { connection: { url }, prefix });
-      for (const job of await queue.getJobs(["completed", "failed"])) finished.push(job);
-      await queue.close();
+    const queues = [ORCHESTRATOR_QUEUE, EXECUTION_QUEUE].map(
+      (name) => new Queue(name, { connection: { url }, prefix }),
+    );
+    // the job whose step ended the turn announces it before BullMQ marks that job completed
+    let finished: { name: string; opts: object }[] = [];
+    for (const deadline = Date.now() + 10_000; finished.length < 7 && Date.now() < deadline; ) {
+      finished = (await Promise.all(queues.map((q) => q.getJobs(["completed", "failed"])))).flat();
+      if (finished.length < 7) await new Promise((r) => setTimeout(r, 50));
     }
+    await Promise.all(queues.map((q) => q.close()));
     // the gateway's `advance`, the orchestrator's `llm` calls, the worker's `result`s
     expect(finished.map((j) => j.name).sort()).toEqual(
       ["advance", "llm", "llm", "llm", "result", "result", "result"].sort(),
