@@ -11,7 +11,7 @@ export interface ToolCall {
   args: Record<string, unknown>;
 }
 
-/** The Message of SPEC §3, as the API and the WebSocket show it. */
+/** A stored message, as the API and the WebSocket show it. */
 export interface Message {
   id: string;
   group_id: string;

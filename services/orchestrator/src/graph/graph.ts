@@ -4,16 +4,16 @@ import type { Effect, TurnEvent, TurnState } from "./state.ts";
 import { TurnGraphState, type TurnGraphValues } from "./state.ts";
 
 /**
- * The turn graph: one node, `step`, in which the pure router of SPEC §5 (`route`: routing,
+ * The turn graph: one node, `step`, in which the pure router (`route`: routing,
  * dispatch, gathering, ending) decides and `apply` carries the decision out.
  *
  *     START ─▶ step ─▶ END        (one invocation per orchestrator job, durability "exit")
  *
- * One superstep per job, and the checkpoint written once, after every side effect (measured: a
- * second superstep — a separate `apply` node — cost ~2 ms more per step). If `apply` fails, the
- * node's output is not applied: the saved state is the previous one (plus the input), exactly as
- * when the process dies mid-step. The retry, or the next event, starts from it, and the router,
- * being deterministic, decides the same thing with the same ids, so re-running the idempotent
+ * One superstep per job, and the checkpoint written once, after every side effect (a second
+ * superstep, a separate `apply` node, made every step slower). If `apply` fails, the node's output
+ * is not applied: the saved state is the previous one (plus the input), exactly as when the
+ * process dies mid-step. The retry, or the next event, starts from it, and the router, being
+ * deterministic, decides the same thing with the same ids, so re-running the idempotent
  * effects stores nothing twice.
  */
 export function buildTurnGraph(opts: { apply: (turn: TurnState, effects: Effect[]) => Promise<void> }) {

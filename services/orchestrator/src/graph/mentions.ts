@@ -1,4 +1,4 @@
-/** Markers an agent writes that are control signals, not text (SPEC §5.4). */
+/** Markers an agent writes that are control signals, not text. */
 export const TASK_COMPLETE = "TASK_COMPLETE";
 export const MESSAGE_END = "[MESSAGE_END]";
 

@@ -13,7 +13,7 @@ import {
 } from "./state.ts";
 
 /**
- * SPEC §5 as a pure function: the turn state and one event in, the next state out, with the side
+ * A turn's rules as a pure function: the turn state and one event in, the next state out, with the side
  * effects to carry out appended to its `outbox`. No I/O, no clock, no randomness: the same input
  * always gives the same output (ids included), which is what makes a retried step harmless.
  */
