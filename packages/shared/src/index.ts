@@ -19,5 +19,6 @@ export * from "./queues.ts";
 export * from "./redis.ts";
 export * from "./service.ts";
 export * from "./text.ts";
+export * from "./turn-cancel.ts";
 export * from "./turn-status.ts";
 export * from "./turns.ts";

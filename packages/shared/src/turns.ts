@@ -1,13 +1,7 @@
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { withTransaction } from "./db/tx.ts";
-import {
-  type GroupFrame,
-  groupChannel,
-  publishFrame,
-  type TurnEndReason,
-  type TurnStatus,
-} from "./events.ts";
+import { publishFrame, type TurnEndReason, type TurnStatus } from "./events.ts";
 import { recordTurnEnded } from "./telemetry/metrics.ts";
 import type { TraceCarrier } from "./telemetry/tracing.ts";
 import { type TurnChange, type TurnTransition, turnTransition } from "./turn-status.ts";
@@ -288,51 +282,6 @@ export async function endTurn(
   return true;
 }
 
-/** Redis key marking a cancelled turn, read by workers before and during a job. */
-export function cancelKey(prefix: string, turnId: string): string {
-  return `${prefix}:cancelled:${turnId}`;
-}
-
-/** Channel on which workers hear of cancels, to abort in-flight calls. */
-export function controlChannel(prefix: string): string {
-  return `${prefix}:control`;
-}
-
-/**
- * Tells every process that a turn is cancelled: the key for late starters, the control channel
- * for in-flight calls, and the group channel so gateways drop any frame of the turn sent after it.
- * With `ended` (the cancel has just ended the turn, committed), its `turn.ended` goes first, in the
- * same transaction, naming `by`, the user who cancelled it.
- */
-export async function announceCancel(
-  redis: Redis,
-  prefix: string,
-  groupId: string,
-  turnId: string,
-  opts: { ended?: boolean; by?: string } = {},
-): Promise<void> {
-  const tx = redis.multi();
-  if (opts.ended)
-    tx.publish(
-      groupChannel(prefix, groupId),
-      JSON.stringify({
-        type: "turn.ended",
-        group_id: groupId,
-        turn_id: turnId,
-        reason: "cancelled",
-        ...(opts.by ? { cancelled_by: opts.by } : {}),
-      } satisfies GroupFrame),
-    );
-  await tx
-    .set(cancelKey(prefix, turnId), "1", "EX", 86_400)
-    .publish(controlChannel(prefix), JSON.stringify({ type: "cancel", group_id: groupId, turn_id: turnId }))
-    .publish(
-      groupChannel(prefix, groupId),
-      JSON.stringify({ type: "_turn.cancelled", group_id: groupId, turn_id: turnId }),
-    )
-    .exec();
-}
-
 /** Up to 1000 groups (of `groupIds`, null: of all) with a queued turn and none running. */
 export async function idleGroupsWithQueuedTurns(
   db: pg.Pool | pg.PoolClient,
@@ -372,4 +321,68 @@ export async function unendedTurns(db: pg.Pool | pg.PoolClient, turnIds: string[
     [turnIds],
   );
   return new Set(rows.map((r) => r.id));
+}
+
+/** A turn as clients see it (`GET /groups/{id}/turns/{turn_id}`). */
+export interface TurnView {
+  id: string;
+  status: TurnStatus;
+  reason: TurnEndReason | null;
+  steps: number;
+  message_id: string;
+  started_at: Date | null;
+  ended_at: Date | null;
+  cancelled_by: string | null;
+  usage: { input_tokens?: number; output_tokens?: number; by_agent?: Record<string, unknown> } | null;
+}
+
+/** A turn of the group as clients see it, or undefined when the group has no such turn. */
+export async function readTurnView(
+  db: pg.Pool,
+  groupId: string,
+  turnId: string,
+): Promise<TurnView | undefined> {
+  const { rows } = await db.query<TurnView>(
+    `select id, status, reason, steps, message_id, started_at, ended_at, cancelled_by, usage
+       from turns where id = $1 and group_id = $2`,
+    [turnId, groupId],
+  );
+  return rows[0];
+}
+
+/** The group's turns, with their status (a group being deleted: which of them still run). */
+export async function groupTurns(
+  db: pg.Pool | pg.PoolClient,
+  groupId: string,
+): Promise<{ id: string; status: TurnStatus }[]> {
+  const { rows } = await db.query<{ id: string; status: TurnStatus }>(
+    "select id, status from turns where group_id = $1",
+    [groupId],
+  );
+  return rows;
+}
+
+/** A turn as the resync after a subscriber reconnect sees it. */
+export interface RecentTurn {
+  id: string;
+  message_id: string;
+  status: "running" | "ended";
+  reason: TurnEndReason | null;
+  /** who cancelled it, when a person did */
+  cancelled_by?: string;
+  /** it started since the time asked for */
+  started_since: boolean;
+}
+
+/** The group's turns that started or ended since `since` (a time of the database's clock), oldest first. */
+export async function turnsChangedSince(db: pg.Pool, groupId: string, since: Date): Promise<RecentTurn[]> {
+  const { rows } = await db.query<Omit<RecentTurn, "cancelled_by"> & { cancelled_by: string | null }>(
+    `select id, message_id, status, reason, cancelled_by, coalesce(started_at >= $2, false) as started_since
+       from turns
+      where group_id = $1 and (started_at >= $2 or ended_at >= $2)
+      order by message_seq`,
+    [groupId, since],
+  );
+  // left out of the frame rather than sent as null
+  return rows.map(({ cancelled_by, ...t }) => (cancelled_by ? { ...t, cancelled_by } : t));
 }

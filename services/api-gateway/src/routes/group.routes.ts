@@ -2,6 +2,7 @@ import {
   announceCancel,
   defaultOrchestrator,
   deleteGraphState,
+  groupTurns,
   NotFoundError,
   publishFrame,
   withGroupLock,
@@ -142,17 +143,14 @@ export const groupRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (
       await requireRole(pool, groupId, req.userId, "owner");
       // under the group lock, so no turn starts or steps while the group goes away
       const running = await withGroupLock(pool, groupId, async (client) => {
-        const { rows } = await client.query<{ id: string; status: string }>(
-          "select id, status from turns where group_id = $1",
-          [groupId],
-        );
+        const turns = await groupTurns(client, groupId);
         await deleteGraphState(
           client,
-          rows.map((t) => t.id),
+          turns.map((t) => t.id),
         );
         const deleted = await client.query("delete from groups where id = $1", [groupId]);
         if (deleted.rowCount === 0) throw new NotFoundError("group");
-        return rows.filter((t) => t.status === "running").map((t) => t.id);
+        return turns.filter((t) => t.status === "running").map((t) => t.id);
       });
       // after commit: workers abort in-flight calls, gateways close the group's sockets
       try {

@@ -4,7 +4,8 @@ import {
   markTurnEnded,
   NotFoundError,
   readTurn,
-  type TurnEndReason,
+  readTurnView,
+  type TurnView,
   withGroupLock,
 } from "@synapse/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -40,21 +41,9 @@ const cancelSchema = z
   .object({ id: id(), status: z.literal("ended"), reason: z.literal("cancelled") })
   .meta({ id: "TurnCancelled" });
 
-interface TurnRow {
-  id: string;
-  status: "queued" | "running" | "ended";
-  reason: TurnEndReason | null;
-  steps: number;
-  message_id: string;
-  started_at: Date | null;
-  ended_at: Date | null;
-  cancelled_by: string | null;
-  usage: { input_tokens?: number; output_tokens?: number; by_agent?: Record<string, unknown> } | null;
-}
-
 type Usage = z.output<typeof turnSchema>["usage"];
 
-function toTurn(r: TurnRow): z.output<typeof turnSchema> {
+function toTurn(r: TurnView): z.output<typeof turnSchema> {
   const usage = r.usage ?? {};
   return {
     id: r.id,
@@ -93,13 +82,9 @@ export const turnRoutes: FastifyPluginAsyncZod<{ ctx: RouteContext }> = async (a
     },
     async (req) => {
       await requireRole(pool, req.params.id, req.userId);
-      const { rows } = await pool.query<TurnRow>(
-        `select id, status, reason, steps, message_id, started_at, ended_at, cancelled_by, usage
-           from turns where id = $1 and group_id = $2`,
-        [req.params.turn_id, req.params.id],
-      );
-      if (!rows[0]) throw new NotFoundError("turn");
-      return toTurn(rows[0]);
+      const turn = await readTurnView(pool, req.params.id, req.params.turn_id);
+      if (!turn) throw new NotFoundError("turn");
+      return toTurn(turn);
     },
   );
 

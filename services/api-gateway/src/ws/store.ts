@@ -2,8 +2,9 @@ import {
   MESSAGE_COLUMNS,
   type Message,
   type MessageRow,
-  type TurnEndReason,
+  type RecentTurn,
   toMessage,
+  turnsChangedSince,
 } from "@synapse/shared";
 import type pg from "pg";
 
@@ -41,31 +42,14 @@ export async function readLastSeq(db: pg.Pool, groupId: string): Promise<number>
 }
 
 /** A turn as the resync after a subscriber reconnect sees it. */
-export interface TurnRow {
-  id: string;
-  message_id: string;
-  status: "running" | "ended";
-  reason: TurnEndReason | null;
-  /** who cancelled it, when a person did */
-  cancelled_by?: string;
-  /** it started since the time asked for */
-  started_since: boolean;
-}
+export type TurnRow = RecentTurn;
 
 /**
  * The group's turns that started or ended since `since` (ms since the epoch, this process's clock,
  * less a margin for the database's), oldest first: what a subscriber away since then missed.
  */
-export async function readRecentTurns(db: pg.Pool, groupId: string, since: number): Promise<TurnRow[]> {
-  const { rows } = await db.query<Omit<TurnRow, "cancelled_by"> & { cancelled_by: string | null }>(
-    `select id, message_id, status, reason, cancelled_by, coalesce(started_at >= s.t, false) as started_since
-       from turns, (select to_timestamp($2::float8 / 1000) as t) s
-      where group_id = $1 and (started_at >= s.t or ended_at >= s.t)
-      order by message_seq`,
-    [groupId, since - 5000],
-  );
-  // left out of the frame rather than sent as null
-  return rows.map(({ cancelled_by, ...t }) => (cancelled_by ? { ...t, cancelled_by } : t));
+export function readRecentTurns(db: pg.Pool, groupId: string, since: number): Promise<TurnRow[]> {
+  return turnsChangedSince(db, groupId, new Date(since - 5000));
 }
 
 /** The group's running turn, if any, and which of `messageIds` are stored messages of the group. */
