@@ -22,6 +22,19 @@ async function openChat(): Promise<{
   return { page, groupId: group.id, user };
 }
 
+/** Another user, added to the group by its owner, with a page open on its chat. */
+async function secondPerson(groupId: string, ownerToken: string) {
+  const other = await env.stack.user();
+  await env.stack.api("POST", `/groups/${groupId}/participants`, {
+    token: ownerToken,
+    body: { email: other.email },
+  });
+  const { page } = await newPerson(env.browser, env.stack.url);
+  await loginAs(page, other);
+  await page.goto(`/app/groups/${groupId}`);
+  return { page, other };
+}
+
 async function send(page: Page, text: string): Promise<void> {
   await page.getByLabel("Write a message").fill(text);
   await page.getByLabel("Write a message").press("Enter");
@@ -111,14 +124,7 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
   it("everyone in the group sees who stopped a turn, also after a reload", async () => {
     env.stack.fake.respond(agentsAnswer(() => ({ text: words(200), chunkDelayMs: 100 })));
     const { page: a, groupId, user } = await openChat();
-    const other = await env.stack.user();
-    await env.stack.api("POST", `/groups/${groupId}/participants`, {
-      token: user.token,
-      body: { email: other.email },
-    });
-    const { page: b } = await newPerson(env.browser, env.stack.url);
-    await loginAs(b, other);
-    await b.goto(`/app/groups/${groupId}`);
+    const { page: b, other } = await secondPerson(groupId, user.token);
     await send(a, "@[Alpha] take your time");
     await b.locator(".streaming", { hasText: "w2" }).waitFor();
     await b.getByRole("button", { name: "Stop" }).click();
@@ -158,14 +164,7 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
   it("two people in one group see each other's messages and one copy of every agent message", async () => {
     env.stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias}: ${words(8)}`, chunkDelayMs: 30 })));
     const { page: a, groupId, user } = await openChat();
-    const other = await env.stack.user();
-    await env.stack.api("POST", `/groups/${groupId}/participants`, {
-      token: user.token,
-      body: { email: other.email },
-    });
-    const { page: b } = await newPerson(env.browser, env.stack.url);
-    await loginAs(b, other);
-    await b.goto(`/app/groups/${groupId}`);
+    const { page: b } = await secondPerson(groupId, user.token);
     await b.locator(".conn-open").waitFor();
     await send(a, "@[Alpha] from A");
     await b.getByText("from A").waitFor();
