@@ -1,10 +1,12 @@
 import { createLogger, createPool, loadServiceConfig, redactUrl, stopOnSignals } from "@synapse/shared";
+import { applyRunTreeSkip } from "@synapse/shared/langchain-runtime";
 import { startTelemetry } from "@synapse/shared/telemetry/start";
 import { connectWorkerRedis, startExecutionWorker } from "./worker.ts";
 
 /** Composition root of the execution-worker process (`npm run start:worker`). */
 const { config, databaseUrl, redisUrl } = loadServiceConfig();
 const logger = createLogger(config, "execution-worker");
+applyRunTreeSkip({ tracing: config.LANGSMITH_TRACING }, logger);
 // a stray rejection inside a client library must not take the worker (and its jobs) down
 process.on("unhandledRejection", (err) => logger.error({ err: String(err) }, "unhandled rejection"));
 

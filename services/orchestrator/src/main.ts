@@ -7,12 +7,14 @@ import {
   redactUrl,
   stopOnSignals,
 } from "@synapse/shared";
+import { applyRunTreeSkip } from "@synapse/shared/langchain-runtime";
 import { startTelemetry } from "@synapse/shared/telemetry/start";
 import { startOrchestrator } from "./orchestrator.ts";
 
 /** Composition root of the orchestrator process (`npm run start:orchestrator`). */
 const { config, databaseUrl, redisUrl } = loadServiceConfig();
 const logger = createLogger(config, "orchestrator");
+applyRunTreeSkip({ tracing: config.LANGSMITH_TRACING }, logger);
 
 const pool = createPool(databaseUrl, {
   max: 2 * config.ORCHESTRATOR_CONCURRENCY + 4,
