@@ -85,7 +85,7 @@ export function checkpointStatements(schema = "public") {
     pendingSends: `select type, blob from ${writes}
       where thread_id = $1 and checkpoint_ns = $2 and checkpoint_id = $3 and channel = $4
       order by task_path, task_id, idx`,
-    listThreads: `select distinct thread_id from ${cps} limit $1`,
+    listThreads: `select distinct thread_id from ${cps} where thread_id > $2 order by thread_id limit $1`,
     names: {
       getLatest: `${tag}_get_latest`,
       getById: `${tag}_get_by_id`,
@@ -112,12 +112,13 @@ export async function deleteGraphState(
   await db.query({ name: statements.names.deleteThreads, text: statements.deleteThreads, values: [turnIds] });
 }
 
-/** Up to `limit` threads that have checkpoint state. */
+/** Up to `limit` threads that have checkpoint state, in order, after the thread `after`. */
 export async function listGraphThreads(
   db: pg.Pool | pg.PoolClient,
   limit: number,
+  after = "",
   statements: ReturnType<typeof checkpointStatements> = PUBLIC,
 ): Promise<string[]> {
-  const { rows } = await db.query<{ thread_id: string }>(statements.listThreads, [limit]);
+  const { rows } = await db.query<{ thread_id: string }>(statements.listThreads, [limit, after]);
   return rows.map((r) => r.thread_id);
 }

@@ -12,21 +12,29 @@ export interface GraphStore {
   collect(): Promise<void>;
 }
 
-/** Threads looked at per collection. */
-const COLLECT_BATCH = 1000;
-
 /**
  * The store over a saver on the orchestrator's pool. The saver knows threads, the turns table
  * knows which turns are over: collecting asks the one for its threads and the other for the live ones.
  */
-export function graphStore(saver: TurnCheckpointSaver, pool: pg.Pool): GraphStore {
+export function graphStore(
+  saver: Pick<TurnCheckpointSaver, "withClient" | "listThreads" | "deleteThreads">,
+  pool: pg.Pool,
+  opts: { collectBatch?: number } = {},
+): GraphStore {
+  const batch = opts.collectBatch ?? 1000;
   return {
     saverFor: (client) => saver.withClient(client),
     deleteThreads: (client, ids) => saver.withClient(client).deleteThreads(ids),
+    // page by thread id, so that live threads (kept) never hide dead ones behind them
     async collect() {
-      const threads = await saver.listThreads(COLLECT_BATCH);
-      const live = await unendedTurns(pool, threads.filter(isUuid));
-      await saver.deleteThreads(threads.filter((t) => !live.has(t)));
+      for (let after = ""; ; ) {
+        const threads = await saver.listThreads(batch, after);
+        if (threads.length === 0) return;
+        const live = await unendedTurns(pool, threads.filter(isUuid));
+        await saver.deleteThreads(threads.filter((t) => !live.has(t)));
+        if (threads.length < batch) return;
+        after = threads.at(-1)!;
+      }
     },
   };
 }

@@ -209,9 +209,9 @@ export class TurnCheckpointSaver extends BaseCheckpointSaver {
     await deleteGraphState(this.#db, threadIds, this.#sql);
   }
 
-  /** Up to `limit` threads that have state. */
-  listThreads(limit: number): Promise<string[]> {
-    return listGraphThreads(this.#db, limit, this.#sql);
+  /** Up to `limit` threads that have state, in order, after the thread `after`. */
+  listThreads(limit: number, after = ""): Promise<string[]> {
+    return listGraphThreads(this.#db, limit, after, this.#sql);
   }
 
   async #toTuple(row: Row): Promise<CheckpointTuple> {
