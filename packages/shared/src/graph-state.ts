@@ -1,11 +1,10 @@
 import type pg from "pg";
 
-/**
+/*
  * The checkpoint tables of the turn graphs (migration `0001_turn_checkpoints`): every statement on
  * them is built here, for the orchestrator's checkpoint saver and for the deletion of a group.
  * Every table is keyed by `thread_id`, and a thread is one turn.
  */
-export const TURN_CHECKPOINT_TABLES = ["graph_writes", "graph_blobs", "graph_checkpoints"] as const;
 
 /** What {@link checkpointStatements}' `list` selects by; each given one narrows it. */
 export interface CheckpointFilter {
