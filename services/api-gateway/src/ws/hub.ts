@@ -352,8 +352,11 @@ export class Hub {
       g.live = false;
     }
     this.groups.clear();
+    // only this hub's channels: the connection is its owner's, and may serve others too
+    const channels = [...this.byChannel.keys()];
     this.byChannel.clear();
     for (const [event, fn] of Object.entries(this.listeners)) this.sub.off(event, fn);
-    if (this.sub.status === "ready") await this.sub.unsubscribe().catch(() => undefined);
+    if (this.sub.status === "ready" && channels.length > 0)
+      await this.sub.unsubscribe(...channels).catch(() => undefined);
   }
 }
