@@ -1,3 +1,4 @@
+import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import { llmCaller, startFloor, startStepParts } from "./floors.ts";
 import { type Bench, type BenchContext, type BenchRow, median, percentile } from "./support.ts";
 import { startTurnStack } from "./turn-stack.ts";
@@ -8,6 +9,8 @@ import { startTurnStack } from "./turn-stack.ts";
  * ChatOpenAI client calls it). Next to it, in the same run, the I/O floor of one step done by hand.
  */
 export default (async (ctx: BenchContext): Promise<BenchRow[]> => {
+  // the in-process floor runs LangChain as the services' main.ts do
+  skipUntracedRunTrees({ tracing: false });
   const stack = await startTurnStack(ctx);
   const { pool, redis, fake, turn } = stack;
 

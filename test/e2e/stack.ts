@@ -12,6 +12,7 @@ import {
   type TurnEndReason,
   type TurnStatus,
 } from "@synapse/shared";
+import { skipUntracedRunTrees } from "@synapse/shared/langchain-runtime";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import WebSocket from "ws";
@@ -160,6 +161,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await fake.close();
     },
   };
+  // the services run LangChain as their main.ts do
+  skipUntracedRunTrees({ tracing: false });
   if (!opts.noOrchestrator) await stack.startOrchestrator();
   if (!opts.noWorker) await stack.startWorker();
   return stack;
