@@ -111,6 +111,20 @@ describe("classifyProviderError by error class", () => {
     expect(classifyProviderError(new Error("network is down, fetch failed"), "p").retryable).toBe(false);
   });
 
+  it("Anthropic: an error event mid-stream (no status) retries when overloaded, not when invalid", () => {
+    const event = (type: string) =>
+      new Anthropic.APIError(
+        undefined,
+        { type: "error", error: { type, message: type } },
+        undefined,
+        new Headers(),
+        type as ConstructorParameters<typeof Anthropic.APIError>[4],
+      );
+    expect(classifyProviderError(event("overloaded_error"), "anthropic").retryable).toBe(true);
+    expect(classifyProviderError(event("api_error"), "anthropic").retryable).toBe(true);
+    expect(classifyProviderError(event("invalid_request_error"), "anthropic").retryable).toBe(false);
+  });
+
   it("an Error named TimeoutError retries (LangChain's form of an SDK timeout)", () => {
     const err = Object.assign(new Error("Request timed out."), { name: "TimeoutError" });
     expect(classifyProviderError(err, "openai")).toMatchObject({ retryable: true });

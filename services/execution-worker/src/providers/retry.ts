@@ -102,6 +102,12 @@ function isNetworkError(err: unknown, depth = 0): boolean {
   return bag.cause !== undefined && isNetworkError(bag.cause, depth + 1);
 }
 
+/**
+ * Anthropic's error events in the middle of a stream carry no HTTP status, only the error's type:
+ * these are the ones a later try can get past (its 529, 500 and 429).
+ */
+const ANTHROPIC_RETRYABLE_TYPES = new Set(["overloaded_error", "api_error", "rate_limit_error"]);
+
 /** A 429 that says the account's quota is used up (OpenAI's `insufficient_quota`): waiting will not help. */
 function isQuotaExhausted(err: Bag): boolean {
   return err.code === "insufficient_quota" || asBag(err.error)?.code === "insufficient_quota";
@@ -135,6 +141,8 @@ export function classifyProviderError(err: unknown, provider: string): Classifie
       detail: `${provider} returned ${status}: ${msg}`,
     };
   }
+  if (err instanceof AnthropicAPIError && ANTHROPIC_RETRYABLE_TYPES.has(String(err.type)))
+    return { retryable: true, detail: `${provider} failed mid-stream (${err.type}): ${msg}` };
   if (isNetworkError(err)) return { retryable: true, detail: `${provider} unreachable: ${msg}` };
   return { retryable: false, detail: `${provider} call failed: ${msg}` };
 }
