@@ -161,6 +161,28 @@ describe("the chat in a browser", { timeout: 90_000 }, () => {
     await page.context().close();
   });
 
+  it("messages whose posts fail come back into the box, in order, and none is sent out of turn", async () => {
+    const { page, groupId, user } = await openChat();
+    await page.route(`**/groups/${groupId}/messages`, async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      await new Promise((r) => setTimeout(r, 500)); // the next message is written meanwhile
+      await route.fulfill({
+        status: 503,
+        contentType: "application/json",
+        body: JSON.stringify({ detail: "try later", code: "unavailable" }),
+      });
+    });
+    await send(page, "first thought");
+    await send(page, "second thought");
+    const box = page.getByLabel("Write a message");
+    await expect.poll(() => box.inputValue()).toBe("first thought\n\nsecond thought");
+    const r = await env.stack.api<{ sender_type: string }[]>("GET", `/groups/${groupId}/messages?limit=50`, {
+      token: user.token,
+    });
+    expect(r.body.filter((m) => m.sender_type === "user")).toEqual([]);
+    await page.context().close();
+  });
+
   it("two people in one group see each other's messages and one copy of every agent message", async () => {
     env.stack.fake.respond(agentsAnswer((alias) => ({ text: `${alias}: ${words(8)}`, chunkDelayMs: 30 })));
     const { page: a, groupId, user } = await openChat();

@@ -15,8 +15,13 @@ export function Composer(props: { aliases: string[]; onSend: (text: string) => P
   const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
   const [active, setActive] = useState(0);
   const input = useRef<HTMLTextAreaElement>(null);
-  /** Posts in flight, chained so that messages reach the group in the order they were written. */
-  const posting = useRef<Promise<unknown>>(Promise.resolve());
+  /**
+   * Posts in flight, chained so that messages reach the group in the order they were written; the
+   * chain resolves false once a post failed, and the posts behind it are then not sent.
+   */
+  const posting = useRef<Promise<boolean>>(Promise.resolve(true));
+  /** Messages of the failed chain not sent, in order, waiting to come back into the box. */
+  const unsent = useRef<string[]>([]);
   const matches = mention
     ? props.aliases.filter((a) => a.toLowerCase().startsWith(mention.query.toLowerCase())).slice(0, 8)
     : [];
@@ -41,18 +46,26 @@ export function Composer(props: { aliases: string[]; onSend: (text: string) => P
   }
 
   /**
-   * Empties the box at once, so the next message can be written (and sent) while this one posts;
-   * a message that fails to post comes back into the box unless something new was typed there.
+   * Empties the box at once, so the next message can be written (and sent) while this one posts.
+   * When a post fails, it and every message written after it come back into the box, in order,
+   * before whatever was typed since.
    */
   async function send() {
     const content = text.trim();
     if (!content) return;
     setText("");
     setMention(null);
-    const sent = posting.current.then(() => props.onSend(content));
-    posting.current = sent.catch(() => false);
-    const ok = await sent.catch(() => false);
-    if (!ok) setText((now) => (now.trim() ? now : content));
+    const sent = posting.current.then((ok) => ok && props.onSend(content)).catch(() => false);
+    posting.current = sent;
+    const ok = await sent;
+    if (!ok) unsent.current.push(content);
+    if (posting.current !== sent) return; // later messages are still in the chain
+    posting.current = Promise.resolve(true);
+    if (unsent.current.length > 0) {
+      const back = unsent.current.join("\n\n");
+      unsent.current = [];
+      setText((now) => (now.trim() ? `${back}\n\n${now}` : back));
+    }
     input.current?.focus();
   }
 
