@@ -26,27 +26,6 @@ export function withGroupLock<T>(
   });
 }
 
-/**
- * Stores a new queued turn begun by a person's message. Run it in the transaction that stores the
- * message: a turn exists for every stored message.
- */
-export async function insertTurn(
-  client: pg.PoolClient,
-  turn: { id: string; group_id: string; message_id: string; message_seq: number; trace: TraceCarrier | null },
-): Promise<void> {
-  await client.query(
-    `insert into turns (id, group_id, message_id, message_seq, status, trace)
-     values ($1, $2, $3, $4, 'queued', $5::jsonb)`,
-    [
-      turn.id,
-      turn.group_id,
-      turn.message_id,
-      turn.message_seq,
-      turn.trace ? JSON.stringify(turn.trace) : null,
-    ],
-  );
-}
-
 /** What the turn lifecycle reads of a turn it feeds a result to. */
 export interface TurnRecord {
   status: TurnStatus;
