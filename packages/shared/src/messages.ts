@@ -67,29 +67,18 @@ export function toMessage(row: MessageRow): Message {
 }
 
 /**
- * Takes the group's next `count` seqs and returns the last one taken (with 0, the last one given),
- * or undefined when the group does not exist. Seqs are taken only through the SQL function
- * `take_group_seqs` (migration 0005), here or in a statement that inserts messages. Run it in the
- * transaction that stores the messages: the group row's lock it takes orders writers, so seqs are
- * handed out in commit order and without gaps (a rolled-back insert rolls its bump back).
+ * Takes the group's next `count` seqs and returns the last one taken, or undefined when the group
+ * does not exist. Seqs are taken only through the SQL function `take_group_seqs` (migration 0005),
+ * here or in a statement that inserts messages. Run it in the transaction that stores the messages:
+ * the group row's lock it takes orders writers, so seqs are handed out in commit order and without
+ * gaps (a rolled-back insert rolls its bump back).
  */
-export async function takeSeqs(
-  client: pg.PoolClient,
-  groupId: string,
-  count: number,
-): Promise<number | undefined> {
-  const { rows } =
-    count === 0
-      ? await client.query<{ last_seq: number | null }>({
-          name: "synapse_last_seq",
-          text: "select last_seq from groups where id = $1",
-          values: [groupId],
-        })
-      : await client.query<{ last_seq: number | null }>({
-          name: "synapse_take_seqs",
-          text: "select take_group_seqs($1, $2) as last_seq",
-          values: [groupId, count],
-        });
+async function takeSeqs(client: pg.PoolClient, groupId: string, count: number): Promise<number | undefined> {
+  const { rows } = await client.query<{ last_seq: number | null }>({
+    name: "synapse_take_seqs",
+    text: "select take_group_seqs($1, $2) as last_seq",
+    values: [groupId, count],
+  });
   const last = rows[0]?.last_seq;
   return last === undefined || last === null ? undefined : Number(last);
 }
@@ -100,8 +89,6 @@ export interface StoredMessages {
   byId: Map<string, Message>;
   /** How many were new. */
   created: number;
-  /** The group's last seq once they are in. */
-  lastSeq: number;
 }
 
 /**
@@ -124,10 +111,9 @@ export async function storeMessages(
     for (const row of rows) byId.set(row.id, toMessage(row));
   }
   const fresh = messages.filter((m) => !byId.has(m.id));
-  const taken = await takeSeqs(client, groupId, fresh.length);
-  if (taken === undefined && fresh.length > 0) throw new NotFoundError("group");
-  const lastSeq = taken ?? 0;
   if (fresh.length > 0) {
+    const lastSeq = await takeSeqs(client, groupId, fresh.length);
+    if (lastSeq === undefined) throw new NotFoundError("group");
     const first = lastSeq - fresh.length + 1;
     const { rows } = await client.query<MessageRow>({
       name: "synapse_insert_messages",
@@ -161,7 +147,7 @@ export async function storeMessages(
     });
     for (const row of rows) byId.set(row.id, toMessage(row));
   }
-  return { byId, created: fresh.length, lastSeq };
+  return { byId, created: fresh.length };
 }
 
 /**
