@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { type Config, type Logger, NotFoundError } from "@synapse/shared";
+import type { Config, Logger } from "@synapse/shared";
 import type pg from "pg";
 import type { RawData, WebSocket } from "ws";
-import { requireRole } from "../access.ts";
+import { roleOf } from "../access.ts";
 import { verifyAccessToken } from "../auth/tokens.ts";
 import { isUuid, parseAfter, tokenOf } from "./auth.ts";
 import { catchUp } from "./catch-up.ts";
@@ -72,11 +72,7 @@ async function open(socket: GroupSocket, req: UpgradeRequest, ctx: ConnectionCon
   // message committed from here on reaches this socket through the hub
   await ctx.hub.attach(socket);
   if (socket.closed) return;
-  const member = await requireRole(ctx.pool, req.groupId, userId).catch((err: unknown) => {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  });
-  if (!member) return socket.close(CloseCode.policy, "not a participant of this group");
+  if (!(await roleOf(ctx.pool, req.groupId, userId))) return socket.close(CloseCode.policy, "not a participant of this group");
   await catchUp(
     socket,
     after,
