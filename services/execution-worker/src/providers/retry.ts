@@ -2,12 +2,9 @@ import {
   APIError as AnthropicAPIError,
   APIConnectionError as AnthropicConnectionError,
 } from "@anthropic-ai/sdk";
-import {
-  GoogleGenerativeAIError as GeminiError,
-  GoogleGenerativeAIFetchError as GeminiFetchError,
-} from "@google/generative-ai";
+import { GoogleGenerativeAIError as GeminiError } from "@google/generative-ai";
 import { cutGraphemes, ProviderError } from "@synapse/shared";
-import { APIError as OpenAIAPIError, APIConnectionError as OpenAIConnectionError } from "openai";
+import { APIConnectionError as OpenAIConnectionError } from "openai";
 
 /** How a failed provider call is treated. */
 export interface Classified {
@@ -55,8 +52,6 @@ const httpStatus = (v: unknown): number | undefined =>
  * as `status`, `statusCode` or `response.status`.
  */
 function statusOf(err: unknown): number | undefined {
-  if (err instanceof OpenAIAPIError || err instanceof AnthropicAPIError || err instanceof GeminiFetchError)
-    return httpStatus(err.status);
   const bag = asBag(err);
   if (!bag) return undefined;
   return httpStatus(bag.status) ?? httpStatus(bag.statusCode) ?? httpStatus(asBag(bag.response)?.status);
