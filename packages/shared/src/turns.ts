@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import { withTransaction } from "./db/tx.ts";
 import { publishFrame, type TurnEndReason, type TurnStatus } from "./events.ts";
+import { type NewMessage, storeMessages } from "./messages.ts";
 import { recordTurnEnded } from "./telemetry/metrics.ts";
 import type { TraceCarrier } from "./telemetry/tracing.ts";
 import { type TurnChange, type TurnTransition, turnTransition } from "./turn-status.ts";
@@ -240,8 +241,10 @@ export async function markTurnEnded(
 }
 
 /**
- * Marks a turn ended (if it was not already), in a transaction of its own, and publishes
- * `turn.ended` after its commit. Returns false when the turn had ended before.
+ * Marks a turn ended (if it was not already) and stores `notice` (a message saying why) with it,
+ * in a transaction of its own, and publishes the notice, then `turn.ended`, after its commit:
+ * a client never sees the notice of a turn that did not end. Returns false when the turn had
+ * ended before.
  */
 export async function endTurn(
   db: pg.Pool,
@@ -249,9 +252,15 @@ export async function endTurn(
   prefix: string,
   turnId: string,
   reason: TurnEndReason,
+  notice?: NewMessage,
 ): Promise<boolean> {
-  const groupId = await withTransaction(db, (client) => markTurnEnded(client, turnId, reason));
+  const { groupId, message } = await withTransaction(db, async (client) => {
+    const ended = await markTurnEnded(client, turnId, reason);
+    const stored = ended && notice ? await storeMessages(client, notice.group_id, [notice]) : undefined;
+    return { groupId: ended, message: notice && stored?.byId.get(notice.id) };
+  });
   if (groupId === undefined) return false;
+  if (message) await publishFrame(redis, prefix, groupId, { type: "message", message });
   await publishFrame(redis, prefix, groupId, {
     type: "turn.ended",
     group_id: groupId,

@@ -1,10 +1,8 @@
 import {
   endTurn,
   findRunningTurn,
-  insertMessage,
   type Logger,
   pickTurn,
-  publishFrame,
   type ResultJob,
   readTurn,
   readTurnToStart,
@@ -130,7 +128,7 @@ export class TurnRunner {
         what === "stalled"
           ? "This turn was stopped: it made no progress for too long."
           : "This turn was stopped by an internal error.";
-      const { message } = await insertMessage(this.deps.pool, {
+      await endTurn(this.deps.pool, this.deps.redis, this.deps.prefix, id, "error", {
         id: noticeId(id, what),
         group_id: groupId,
         turn_id: id,
@@ -138,8 +136,6 @@ export class TurnRunner {
         sender_alias: "system",
         content,
       });
-      await publishFrame(this.deps.redis, this.deps.prefix, groupId, { type: "message", message });
-      await endTurn(this.deps.pool, this.deps.redis, this.deps.prefix, id, "error");
       this.deps.logger.warn({ group_id: groupId, turn_id: id, reason: what }, "turn ended with error");
       await this.#afterEnd(job, groupId, id);
       return true;
