@@ -72,7 +72,8 @@ async function open(socket: GroupSocket, req: UpgradeRequest, ctx: ConnectionCon
   // message committed from here on reaches this socket through the hub
   await ctx.hub.attach(socket);
   if (socket.closed) return;
-  if (!(await roleOf(ctx.pool, req.groupId, userId))) return socket.close(CloseCode.policy, "not a participant of this group");
+  if (!(await roleOf(ctx.pool, req.groupId, userId)))
+    return socket.close(CloseCode.policy, "not a participant of this group");
   await catchUp(
     socket,
     after,
